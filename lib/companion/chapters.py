@@ -1,0 +1,295 @@
+"""The chapters of the book, their configurations, and parameter validation.
+
+Each chapter has one frozen dataclass: its defaults are the ``quick`` mode (CI, about a minute on
+2 CPU cores) and ``paper`` is derived from it with ``dataclasses.replace``. A run is configured
+only through :func:`make_config`, which rejects unknown names, wrong types and bad values before
+any kernel starts (papermill itself would accept a misspelt parameter with only a log line).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MODES = ("quick", "paper")
+
+
+class ParameterError(ValueError):
+    """A chapter parameter that is unknown, of the wrong type or out of range."""
+
+
+class UnknownChapterError(KeyError):
+    """A chapter name that is not in the book."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return self.args[0]
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ParameterError(message)
+
+
+# --------------------------------------------------------------------------------------------
+# Chapter 1: incremental rank learning (spec: shared/specs/incremental_rank.md, sections 3-4)
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class IncrementalRankConfig:
+    """Symmetric matrix sensing, GD on U U^T from small initialisation (quick = spec section 3)."""
+
+    seed: int = 0  # first seed: the hero figure uses it, claims use seed .. seed + n_seeds - 1
+    n_seeds: int = 3
+    dim: int = 20  # d
+    sigmas: tuple[float, ...] = (1.0, 0.5, 0.25)  # eigenvalues of X*, so r = len(sigmas)
+    n_measurements: int = 2000  # m
+    width: int = 20  # k, over-parameterised run (k = d)
+    width_under: int = 2  # k < r run
+    learning_rate: float = 0.1  # mu
+    steps: int = 1500  # T
+    alpha: float = 1e-6  # init scale of the main run; GLRL uses epsilon = alpha**2
+    alpha_sweep: tuple[float, ...] = (1e-2, 1e-4, 1e-6, 1e-8)
+    alpha_large: float = 1.0  # contrast run without stages
+
+    def __post_init__(self) -> None:
+        _require(self.dim > 0 and self.n_measurements > 0, "dim and n_measurements must be > 0")
+        _require(0 < len(self.sigmas) <= self.dim, "need 1 <= len(sigmas) <= dim")
+        _require(all(s > 0 for s in self.sigmas), "sigmas must be positive")
+        _require(1 <= self.width <= self.dim, "width must be in [1, dim]")
+        _require(1 <= self.width_under < len(self.sigmas), "width_under must be in [1, rank)")
+        _require(self.learning_rate > 0, "learning_rate must be > 0")
+        _require(self.steps > 0, "steps must be > 0")
+        _require(self.alpha > 0 and all(a > 0 for a in self.alpha_sweep), "alphas must be > 0")
+        _require(self.seed >= 0 and self.n_seeds >= 1, "seed must be >= 0 and n_seeds >= 1")
+
+    @property
+    def rank(self) -> int:
+        return len(self.sigmas)
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return tuple(range(self.seed, self.seed + self.n_seeds))
+
+
+INCREMENTAL_RANK_QUICK = IncrementalRankConfig()
+INCREMENTAL_RANK_PAPER = dataclasses.replace(
+    INCREMENTAL_RANK_QUICK,
+    n_seeds=5,
+    dim=50,
+    sigmas=(1.0, 0.5, 0.25, 0.125, 0.0625),
+    n_measurements=10_000,
+    width=50,
+    width_under=3,
+    steps=5000,
+    alpha=1e-8,
+    alpha_sweep=(1e-2, 1e-4, 1e-6, 1e-8, 1e-10),
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Chapter 2: the embedding principle in depth (spec: shared/specs/embedding_depth.md, 3-4)
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EmbeddingDepthConfig:
+    """Critical lifting (Part 1), small-init dynamics (Part 2), lifted dimension (Part 3)."""
+
+    seed: int = 0
+    # Part 1: exact lifting, float64
+    n_points_1d: int = 100
+    target_noise: float = 0.05
+    newton_iterations: int = 60
+    n_points_2d: int = 50
+    # Part 2: dynamics, float32
+    n_train: int = 64
+    hidden_width: int = 20
+    depths: tuple[int, ...] = (1, 2, 3)
+    bn_depths: tuple[int, ...] = (2, 3)
+    init_scale: float = 0.1
+    learning_rate: float = 1e-3
+    steps: int = 4000
+    log_every: int = 10
+    # Part 3: lifted-manifold dimension against the number of samples, float64
+    input_dim: int = 8
+    n_outputs: int = 3
+    sample_grid: tuple[int, ...] = (1, 2, 3, 5, 7, 9, 12, 16, 24)
+    # Extension (section 7): ReLU sign-type linearization
+    relu_bias_init: float = 2.0
+    relu_steps: int = 3000
+
+    def __post_init__(self) -> None:
+        _require(self.hidden_width > 0 and self.n_train > 1, "hidden_width, n_train must be > 0")
+        _require(all(d >= 1 for d in self.depths), "depths must be >= 1")
+        _require(all(d >= 2 for d in self.bn_depths), "bn_depths must be >= 2 (see spec pitfalls)")
+        _require(self.init_scale > 0 and self.learning_rate > 0, "init_scale, learning_rate > 0")
+        _require(self.steps > 0 and self.relu_steps > 0, "steps must be > 0")
+        _require(0 < self.log_every <= self.steps, "log_every must be in (0, steps]")
+        _require(all(n >= 1 for n in self.sample_grid), "sample_grid entries must be >= 1")
+
+
+EMBEDDING_DEPTH_QUICK = EmbeddingDepthConfig()
+EMBEDDING_DEPTH_PAPER = dataclasses.replace(
+    EMBEDDING_DEPTH_QUICK,
+    n_train=200,
+    hidden_width=100,
+    depths=(1, 2, 3, 4, 5, 6),
+    bn_depths=(2, 3, 4, 5, 6),
+    steps=20_000,
+    log_every=20,
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Chapter 3: adaptive preconditioners trigger loss spikes in Adam (spec: adam_spikes.md, 3-4)
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AdamSpikesConfig:
+    """1-D quadratic (A), two-layer tanh net (B), mitigations (C), x^4 (D)."""
+
+    seed: int = 0
+    # Part A: L = a theta^2 / 2
+    curvature: float = 1.0
+    theta0: float = 1.0
+    lr_1d: float = 0.01
+    beta2_1d: float = 0.99
+    steps_1d: int = 4000
+    # Part B: f(x) = sum_k a_k tanh(w_k x + b_k) + c on sin x + sin 4x
+    n_points: int = 40
+    width: int = 50
+    lr: float = 0.02
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    steps: int = 2000
+    spikes_examined: int = 2
+    window_before: int = 80
+    window_after: int = 8
+    overview_every: int = 20
+    # Part C: mitigations
+    steps_ablation: int = 3000
+    eps_large: float = 0.1
+    beta2_small: float = 0.9
+    # Part D: L = x^4 / 4
+    lr_poly: float = 1e-3
+    beta2_poly: float = 0.93
+    momentum_hb: float = 0.9
+    steps_poly: int = 20_000
+    beta2_regimes: tuple[float, ...] = (0.91, 0.895, 0.8)
+
+    def __post_init__(self) -> None:
+        _require(self.lr > 0 and self.lr_1d > 0 and self.lr_poly > 0, "learning rates must be > 0")
+        for name in ("beta1", "beta2", "beta2_1d", "beta2_small", "beta2_poly", "momentum_hb"):
+            _require(0 <= getattr(self, name) < 1, f"{name} must be in [0, 1)")
+        _require(self.eps >= 0 and self.eps_large > 0, "eps must be >= 0, eps_large > 0")
+        _require(self.width > 0 and self.n_points > 1, "width and n_points must be > 0")
+        _require(min(self.steps, self.steps_1d, self.steps_ablation, self.steps_poly) > 0,
+                 "step counts must be > 0")
+
+
+ADAM_SPIKES_QUICK = AdamSpikesConfig()
+ADAM_SPIKES_PAPER = dataclasses.replace(ADAM_SPIKES_QUICK, steps=20_000, steps_ablation=20_000,
+                                        steps_poly=100_000)
+
+
+# --------------------------------------------------------------------------------------------
+# The registry
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Chapter:
+    """One chapter: its notebook source, its configurations and its quick-mode time budget."""
+
+    name: str
+    title: str
+    modes: dict = field(compare=False)  # {"quick": config, "paper": config}
+    budget_s: float  # declared wall time of quick mode on 2 CPU cores, kernel included
+    paper_note: str  # what the paper configuration is, in one line
+
+    @property
+    def notebook(self) -> Path:
+        return Path("notebooks") / f"{self.name}.py"
+
+    @property
+    def config_class(self) -> type:
+        return type(self.modes["quick"])
+
+
+CHAPTERS: dict[str, Chapter] = {
+    c.name: c
+    for c in (
+        Chapter("incremental_rank", "Incremental rank learning",
+                {"quick": INCREMENTAL_RANK_QUICK, "paper": INCREMENTAL_RANK_PAPER}, 60,
+                "d=50, r=5, m=10000, five seeds: a reconstruction, not the paper's constants"),
+        Chapter("embedding_depth", "The embedding principle in depth",
+                {"quick": EMBEDDING_DEPTH_QUICK, "paper": EMBEDDING_DEPTH_PAPER}, 60,
+                "width 100, depths 1-6, 20k steps: a reconstruction"),
+        Chapter("adam_spikes", "Adaptive preconditioners trigger loss spikes in Adam",
+                {"quick": ADAM_SPIKES_QUICK, "paper": ADAM_SPIKES_PAPER}, 60,
+                "20k steps, diagnostics around every spike: a reconstruction"),
+    )
+}
+
+
+def get_chapter(name: str) -> Chapter:
+    """Look a chapter up by name; an unknown name lists the chapters there are."""
+    if name not in CHAPTERS:
+        raise UnknownChapterError(
+            f"unknown chapter '{name}'. Chapters: {', '.join(CHAPTERS)}. "
+            "Run 'python -m companion list' to see them with their parameters.")
+    return CHAPTERS[name]
+
+
+def parameter_types(config_class: type) -> dict[str, type]:
+    """The declared type of each field of a chapter's config dataclass."""
+    hints = typing.get_type_hints(config_class)
+    return {f.name: hints[f.name] for f in dataclasses.fields(config_class)}
+
+
+def _coerce(name: str, declared: type, value):
+    """Convert a CLI string or check a Python value against the field's declared type."""
+    origin = typing.get_origin(declared)
+    if origin is tuple:
+        (item_type, _) = typing.get_args(declared)
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)):
+            raise ParameterError(f"parameter '{name}' expects a comma-separated list of "
+                                 f"{item_type.__name__}, got {value!r}")
+        return tuple(_coerce(name, item_type, item) for item in items)
+    if isinstance(value, str) and declared is not str:
+        text = value.strip()
+        try:
+            if declared is bool:
+                if text.lower() not in ("true", "false"):
+                    raise ValueError
+                return text.lower() == "true"
+            return declared(text)
+        except ValueError:
+            raise ParameterError(f"parameter '{name}' expects {declared.__name__}, "
+                                 f"got {value!r}") from None
+    if declared is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, declared) or (declared is int and isinstance(value, bool)):
+        raise ParameterError(f"parameter '{name}' expects {declared.__name__}, "
+                             f"got {type(value).__name__} {value!r}")
+    return value
+
+
+def make_config(chapter: Chapter, mode: str, overrides: dict | None = None):
+    """The validated configuration for ``mode`` with ``overrides`` applied.
+
+    Values may be Python objects (from a notebook) or strings (from the command line). Raises
+    :class:`ParameterError` naming the offending parameter and listing the valid ones.
+    """
+    if mode not in MODES:
+        raise ParameterError(f"unknown mode '{mode}'; choose one of {', '.join(MODES)}")
+    types = parameter_types(chapter.config_class)
+    changes = {}
+    for name, value in (overrides or {}).items():
+        if name not in types:
+            raise ParameterError(
+                f"unknown parameter '{name}' for chapter '{chapter.name}'. "
+                f"Valid parameters: {', '.join(types)}")
+        changes[name] = _coerce(name, types[name], value)
+    try:
+        return dataclasses.replace(chapter.modes[mode], **changes)
+    except ParameterError as error:
+        raise ParameterError(f"bad value for chapter '{chapter.name}': {error}") from None

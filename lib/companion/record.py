@@ -1,0 +1,229 @@
+"""What a chapter run leaves behind: figures, their data, claims and provenance.
+
+A chapter notebook calls :func:`start` once, then ``run.figure(...)`` and ``run.claim(...)`` as it
+computes, ``run.show_claims()`` to print the table, and ``run.finish()`` last. Everything lands in
+one results folder (``build/results/<chapter>/``, or the staging folder that
+``companion.execute`` names through ``COMPANION_RESULTS``) so that a failed run never touches the
+last good outputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import operator
+import os
+import platform
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from . import chapters
+from .style import PNG_METADATA, apply_style
+
+RESULTS_ENV = "COMPANION_RESULTS"
+PACKAGES = ("torch", "numpy", "scipy", "matplotlib", "jupyter-book", "papermill", "jupytext")
+COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+def _display(obj) -> None:
+    """Show ``obj`` in a notebook; print it when run as a plain script."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        display(obj)
+    else:
+        print(getattr(obj, "data", obj))
+
+
+def _markdown(text: str):
+    from IPython.display import Markdown
+
+    return Markdown(text)
+
+
+def format_value(value: float) -> str:
+    """A measured value as the tables print it: 4 significant digits."""
+    return f"{value:.4g}"
+
+
+def reproduce_command(chapter: str, mode: str, overrides: dict) -> str:
+    """The shell command that reruns a chapter with exactly these settings."""
+    parts = ["python -m companion run", chapter, "--mode", mode]
+    for name, value in overrides.items():
+        text = ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
+        parts += ["-p", f"{name}={text}"]
+    return " ".join(parts)
+
+
+def git_state() -> dict:
+    """The commit the run was made from and whether the working tree had changes."""
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], capture_output=True, text=True,
+                                  check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+
+    commit = git("rev-parse", "HEAD") or "unknown"
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    return {"commit": commit, "dirty": dirty}
+
+
+def device_name() -> str:
+    if torch.cuda.is_available():
+        return f"cuda: {torch.cuda.get_device_name(0)}"
+    return f"cpu: {platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+
+
+@dataclasses.dataclass
+class Claim:
+    """One named check: ``value op bound``, e.g. ``min dist_1 <= 0.01``."""
+
+    claim_id: str
+    name: str
+    statement: str
+    value: float
+    op: str
+    bound: float
+    passed: bool
+
+
+class Run:
+    """One execution of one chapter; see the module docstring for the call sequence."""
+
+    def __init__(self, chapter: chapters.Chapter, mode: str, overrides: dict, results_dir: Path):
+        self.chapter = chapter
+        self.mode = mode
+        self.overrides = dict(overrides)
+        self.config = chapters.make_config(chapter, mode, overrides)
+        self.results_dir = results_dir
+        self.command = reproduce_command(chapter.name, mode, self.overrides)
+        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.claims: list[Claim] = []
+        self.exploratory_results: list[dict] = []
+        self.figures: list[str] = []
+        self._started = time.perf_counter()
+        self._git = git_state()
+        results_dir.mkdir(parents=True, exist_ok=True)
+
+    # -- figures -------------------------------------------------------------------------
+    def figure(self, name: str, fig, data: dict, caption: str = "") -> None:
+        """Save ``fig`` as ``name.png`` and the arrays it plots as ``name.npz``, then show it.
+
+        ``data`` holds the numbers behind the figure: the regression tests compare them with
+        the stored baselines, so put in it every array a reader would need to redraw the plot.
+        """
+        arrays = {key: np.asarray(value) for key, value in data.items()}
+        if not arrays:
+            raise ValueError(f"figure '{name}' has no data: pass the arrays it plots")
+        np.savez(self.results_dir / f"{name}.npz", **arrays)
+        png_metadata = {**PNG_METADATA, "Title": f"{self.chapter.name}/{name}",
+                        "Description": self.command, "Source": self._git["commit"]}
+        fig.savefig(self.results_dir / f"{name}.png", metadata=png_metadata)
+        self.figures.append(name)
+        _display(fig)
+        plt.close(fig)
+        lines = [f"**{name}.** {caption}".strip(),
+                 f"<small>Reproduce: <code>{self.command}</code> (seed {self.config.seed}, "
+                 f"commit {self._git['commit'][:10]}{', dirty' if self._git['dirty'] else ''}; "
+                 f"data in <code>{name}.npz</code>)</small>"]
+        _display(_markdown("\n\n".join(lines)))
+
+    # -- claims --------------------------------------------------------------------------
+    def claim(self, claim_id: str, name: str, statement: str, value: float, op: str,
+              bound: float) -> bool:
+        """Record the check ``value op bound`` under ``claim_id`` (e.g. "A1") and ``name``.
+
+        A claim with several parts records one row per part; it passes only if every row does.
+        A NaN value fails. The result is returned so the chapter can say what it means.
+        """
+        if op not in COMPARISONS:
+            raise ValueError(f"claim {claim_id}: op must be one of {list(COMPARISONS)}")
+        value = float(value)
+        passed = math.isfinite(value) and bool(COMPARISONS[op](value, bound))
+        self.claims.append(Claim(claim_id, name, statement, value, op, float(bound), passed))
+        return passed
+
+    def exploratory(self, name: str, statement: str, value: float) -> None:
+        """Record a measured quantity that the chapter shows but deliberately does not assert."""
+        self.exploratory_results.append(
+            {"name": name, "statement": statement, "value": float(value)})
+
+    def show_claims(self) -> None:
+        """Display every claim recorded so far as a table with its measured value."""
+        rows = ["| claim | check | measured | bound | result |", "|---|---|---|---|---|"]
+        for c in self.claims:
+            verdict = "pass" if c.passed else "**FAIL**"
+            rows.append(f"| {c.claim_id} `{c.name}` | {c.statement} | {format_value(c.value)} "
+                        f"| {c.op} {format_value(c.bound)} | {verdict} |")
+        n_failed = sum(not c.passed for c in self.claims)
+        summary = (f"All {len(self.claims)} checks pass." if n_failed == 0 else
+                   f"**{n_failed} of {len(self.claims)} checks fail**: this run does not "
+                   "reproduce those claims.")
+        if self.exploratory_results:
+            rows += ["", "Exploratory, not asserted:", "",
+                     "| quantity | meaning | measured |", "|---|---|---|"]
+            rows += [f"| `{e['name']}` | {e['statement']} | {format_value(e['value'])} |"
+                     for e in self.exploratory_results]
+        _display(_markdown("\n".join([summary, "", *rows])))
+
+    # -- provenance ----------------------------------------------------------------------
+    def provenance(self) -> dict:
+        versions = {}
+        for package in PACKAGES:
+            try:
+                versions[package] = metadata.version(package)
+            except metadata.PackageNotFoundError:
+                versions[package] = None
+        return {
+            "chapter": self.chapter.name,
+            "mode": self.mode,
+            "overrides": self.overrides,
+            "config": dataclasses.asdict(self.config),
+            "seed": self.config.seed,
+            "command": self.command,
+            **self._git,
+            "python": sys.version.split()[0],
+            "versions": versions,
+            "matplotlib_backend": matplotlib.get_backend(),
+            "device": device_name(),
+            "torch_threads": torch.get_num_threads(),
+            "wall_s": round(time.perf_counter() - self._started, 2),
+            "figures": self.figures,
+        }
+
+    def finish(self) -> None:
+        """Write ``claims.json`` and ``provenance.json``; call it in the chapter's last cell."""
+        claims = {"chapter": self.chapter.name, "mode": self.mode, "seed": self.config.seed,
+                  "claims": [dataclasses.asdict(c) for c in self.claims],
+                  "exploratory": self.exploratory_results}
+        (self.results_dir / "claims.json").write_text(json.dumps(claims, indent=1))
+        (self.results_dir / "provenance.json").write_text(
+            json.dumps(self.provenance(), indent=1))
+
+
+def start(chapter_name: str, mode: str = "quick", overrides: dict | None = None) -> Run:
+    """Begin a chapter run: validate parameters, fix threads and style, print the settings."""
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    apply_style()
+    chapter = chapters.get_chapter(chapter_name)
+    results_dir = Path(os.environ.get(RESULTS_ENV, Path("build/results") / chapter_name))
+    run = Run(chapter, mode, overrides or {}, results_dir)
+    settings = ", ".join(f"{k}={v}" for k, v in dataclasses.asdict(run.config).items())
+    _display(_markdown(
+        f"Mode **{mode}** on {device_name()}, seed {run.config.seed}. "
+        f"Rerun with `{run.command}`.\n\n<small>Configuration: {settings}</small>"))
+    return run
