@@ -1,0 +1,131 @@
+"""Build the whole book: run every chapter, write the status and execution pages, build the site.
+
+A chapter that fails, or that in quick mode takes more than twice its declared time budget,
+fails the build: the site is never published with a page that is not current.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from .chapters import CHAPTERS, Chapter
+from .execute import ChapterFailed, Execution, Paths, run_chapter
+from .record import format_value
+
+BUDGET_FACTOR = 2.0
+VERDICTS = {"all": "reproduced", "some": "partly reproduced", "none": "not reproduced"}
+
+
+class BookFailed(RuntimeError):
+    """One or more chapters failed or ran over budget; the site was not built."""
+
+
+def verdict(claims: list[dict]) -> str:
+    """Reproduced if every check passes, partly if some do, not reproduced if none do."""
+    passed = [c["passed"] for c in claims]
+    if not passed:
+        return "no claims recorded"
+    return VERDICTS["all" if all(passed) else "some" if any(passed) else "none"]
+
+
+def load_results(chapter: Chapter, paths: Paths) -> tuple[dict, dict] | None:
+    folder = paths.results(chapter)
+    if not (folder / "claims.json").exists():
+        return None
+    return (json.loads((folder / "claims.json").read_text()),
+            json.loads((folder / "provenance.json").read_text()))
+
+
+def status_page(paths: Paths) -> str:
+    """Markdown of the reproduction status: every claim of every chapter, a verdict each."""
+    lines = ["# Reproduction status", "",
+             "Every claim each chapter checks, measured by the run that built this site. "
+             "A claim is a named check with a bound; *reproduced* means every check passes. "
+             "The claims and figures are the papers'; the configurations are this book's "
+             "reconstructions, as each chapter says.", ""]
+    for chapter in CHAPTERS.values():
+        loaded = load_results(chapter, paths)
+        lines += [f"## [{chapter.title}](../chapters/{chapter.name}.ipynb)", ""]
+        if loaded is None:
+            lines += ["Not run yet.", ""]
+            continue
+        claims, provenance = loaded
+        lines += [f"**Verdict: {verdict(claims['claims'])}** "
+                  f"({sum(c['passed'] for c in claims['claims'])} of "
+                  f"{len(claims['claims'])} checks pass). Mode {claims['mode']}, seed "
+                  f"{claims['seed']}, commit `{provenance['commit'][:10]}`"
+                  f"{' (dirty tree)' if provenance['dirty'] else ''}. "
+                  f"Configuration: {chapter.paper_note}.", "",
+                  "| claim | check | measured | bound | result |", "|---|---|---|---|---|"]
+        lines += [f"| {c['claim_id']} `{c['name']}` | {c['statement']} | "
+                  f"{format_value(c['value'])} | {c['op']} {format_value(c['bound'])} | "
+                  f"{'pass' if c['passed'] else '**FAIL**'} |" for c in claims["claims"]]
+        if claims["exploratory"]:
+            lines += ["", "Shown, deliberately not asserted:", "",
+                      "| quantity | meaning | measured |", "|---|---|---|"]
+            lines += [f"| `{e['name']}` | {e['statement']} | {format_value(e['value'])} |"
+                      for e in claims["exploratory"]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def report_page(executions: list[Execution], paths: Paths) -> str:
+    """Markdown of the execution report: mode, device, wall time against budget, status."""
+    lines = ["# Execution report", "",
+             f"How each chapter was executed for this build. In quick mode a chapter that takes "
+             f"more than {BUDGET_FACTOR:g}× its declared budget fails the build. *cached* means "
+             "nothing the chapter depends on changed since the run shown, so no kernel started.",
+             "", "| chapter | mode | device | status | wall time (s) | budget (s) | "
+             "within budget |", "|---|---|---|---|---|---|---|"]
+    for e in executions:
+        loaded = load_results(CHAPTERS[e.chapter], paths) if e.chapter in CHAPTERS else None
+        device = loaded[1]["device"] if loaded else "–"
+        within = "yes" if e.wall_s <= e.budget_s else (
+            "over, within 2×" if e.wall_s <= BUDGET_FACTOR * e.budget_s else "**no**")
+        lines.append(f"| {e.chapter} | {e.mode} | {device} | {e.status} | {e.wall_s:.1f} | "
+                     f"{e.budget_s:g} | {within} |")
+    return "\n".join(lines) + "\n"
+
+
+def run_all(mode: str, force: bool, paths: Paths) -> list[Execution]:
+    """Run every chapter, collecting failures instead of stopping at the first."""
+    executions, errors = [], []
+    for chapter in CHAPTERS.values():
+        print(f"[companion] {chapter.name} ({mode}) ...", flush=True)
+        try:
+            execution = run_chapter(chapter, mode, force=force, paths=paths)
+        except ChapterFailed as error:
+            errors.append(str(error))
+            executions.append(Execution(chapter.name, mode, "failed", 0.0, chapter.budget_s,
+                                        "", str(error)))
+            continue
+        print(f"[companion] {chapter.name}: {execution.status}, {execution.wall_s:.1f} s",
+              flush=True)
+        if (mode == "quick" and execution.status == "executed"
+                and execution.wall_s > BUDGET_FACTOR * chapter.budget_s):
+            errors.append(f"chapter '{chapter.name}' took {execution.wall_s:.0f} s in quick "
+                          f"mode, over {BUDGET_FACTOR:g}× its budget of {chapter.budget_s:g} s")
+        executions.append(execution)
+    write_pages(executions, paths)
+    if errors:
+        raise BookFailed("\n".join(errors))
+    return executions
+
+
+def write_pages(executions: list[Execution], paths: Paths) -> None:
+    folder = paths.root / "book" / "generated"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "status.md").write_text(status_page(paths))
+    (folder / "report.md").write_text(report_page(executions, paths))
+
+
+def build_site(paths: Paths) -> None:
+    """jupyter-book 1.x, warnings as errors; the executed notebooks are published as they are."""
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")  # the one installed beside us
+    command = [str(jupyter_book), "build", "--warningiserror",
+               "--nitpick", "--keep-going", str(paths.root)]
+    if subprocess.run(command, cwd=paths.root).returncode != 0:
+        raise BookFailed("jupyter-book build failed (warnings are errors): see the log above")

@@ -1,0 +1,107 @@
+"""Figure regression: compare a run's figures with the stored baselines, and bless new ones.
+
+Two gates per figure (pipeline_notes.md section 4):
+1. the arrays behind it (``name.npz``) with :data:`RTOL` / :data:`ATOL`, the primary gate;
+2. the image (``name.png``) by ``matplotlib.testing.compare.compare_images`` at RMS
+   :data:`IMAGE_RMS`, which writes ``name-failed-diff.png`` next to the copy it compared.
+
+Baselines live in ``tests/baselines/quick/<chapter>/`` and are written only by :func:`bless`
+(``python -m companion bless CHAPTER``), never by a test.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+RTOL = 1e-5
+ATOL = 1e-8
+IMAGE_RMS = 2.0
+BASELINE_MODE = "quick"
+
+
+def baseline_dir(root: Path, chapter: str) -> Path:
+    return root / "tests" / "baselines" / BASELINE_MODE / chapter
+
+
+def compare_data(expected: Path, actual: Path) -> list[str]:
+    """Differences between two figure-data files, one readable line each (empty: equal)."""
+    with np.load(expected) as old, np.load(actual) as new:
+        problems = [f"{actual.stem}: array '{k}' is in the baseline but not in the run"
+                    for k in sorted(set(old) - set(new))]
+        problems += [f"{actual.stem}: array '{k}' is new (no baseline for it)"
+                     for k in sorted(set(new) - set(old))]
+        for key in sorted(set(old) & set(new)):
+            a, b = old[key], new[key]
+            if a.shape != b.shape:
+                problems.append(f"{actual.stem}: '{key}' has shape {b.shape}, "
+                                f"baseline {a.shape}")
+            elif not np.allclose(b, a, rtol=RTOL, atol=ATOL, equal_nan=True):
+                problems.append(f"{actual.stem}: '{key}' differs: {_worst_difference(a, b)}")
+    return problems
+
+
+def _worst_difference(expected: np.ndarray, actual: np.ndarray) -> str:
+    """Where the largest excess over the tolerance is, with both values."""
+    expected = expected.astype(float)
+    actual = actual.astype(float)
+    excess = np.abs(actual - expected) - (ATOL + RTOL * np.abs(expected))
+    excess = np.where(np.isnan(excess), np.inf, excess)
+    index = np.unravel_index(np.argmax(excess), expected.shape) if expected.ndim else ()
+    n_bad = int(np.sum(excess > 0))
+    return (f"{n_bad} of {expected.size} values outside rtol={RTOL:g}, atol={ATOL:g}; "
+            f"worst at index {tuple(int(i) for i in index)}: run {actual[index]!r}, "
+            f"baseline {expected[index]!r}")
+
+
+def compare_image(expected: Path, actual: Path, work_dir: Path) -> str | None:
+    """Compare two PNGs at RMS :data:`IMAGE_RMS`; on failure, keep a diff image in work_dir."""
+    from matplotlib.testing.compare import compare_images
+
+    work_dir.mkdir(parents=True, exist_ok=True)
+    copy = work_dir / actual.name
+    shutil.copyfile(actual, copy)
+    result = compare_images(str(expected), str(copy), tol=IMAGE_RMS, in_decorator=True)
+    if result is None:
+        return None
+    return (f"{actual.stem}.png: RMS {result['rms']:.2f} > {IMAGE_RMS} against the baseline; "
+            f"diff image {result['diff']}")
+
+
+def compare_figure(name: str, results: Path, baselines: Path, work_dir: Path) -> list[str]:
+    """Both gates for one figure; the image is compared only if the data agree."""
+    missing = [f"{name}{ext}" for ext in (".npz", ".png") if not (results / f"{name}{ext}").exists()]
+    if missing:
+        return [f"the run did not produce {', '.join(missing)}"]
+    problems = compare_data(baselines / f"{name}.npz", results / f"{name}.npz")
+    if not problems:
+        image_problem = compare_image(baselines / f"{name}.png", results / f"{name}.png",
+                                      work_dir)
+        problems = [image_problem] if image_problem else []
+    return problems
+
+
+def figure_names(folder: Path) -> list[str]:
+    return sorted(path.stem for path in folder.glob("*.npz"))
+
+
+def bless(results: Path, baselines: Path, reason: str) -> list[str]:
+    """Replace a chapter's baselines with the figures of its latest quick-mode run."""
+    provenance = json.loads((results / "provenance.json").read_text())
+    if provenance["mode"] != BASELINE_MODE or provenance["overrides"]:
+        raise ValueError(
+            f"{results} holds a {provenance['mode']}-mode run with overrides "
+            f"{provenance['overrides']}: baselines are blessed only from a plain quick run "
+            "('python -m companion run CHAPTER --force' first)")
+    shutil.rmtree(baselines, ignore_errors=True)
+    baselines.mkdir(parents=True)
+    names = figure_names(results)
+    for name in names:
+        for ext in (".npz", ".png"):
+            shutil.copyfile(results / f"{name}{ext}", baselines / f"{name}{ext}")
+    record = {key: provenance[key] for key in ("chapter", "command", "commit", "dirty", "versions")}
+    (baselines / "BLESSED.json").write_text(json.dumps({**record, "reason": reason}, indent=1))
+    return names
