@@ -5,6 +5,9 @@ computes, ``run.show_claims()`` to print the table, and ``run.finish()`` last. E
 one results folder (``build/results/<chapter>/``, or the staging folder that
 ``companion.execute`` names through ``COMPANION_RESULTS``) so that a failed run never touches the
 last good outputs.
+
+torch is imported inside the functions that use it, so that the command line, which imports this
+module only to validate and launch, starts in about a second.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ from pathlib import Path
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 
 from . import chapters
 from .style import PNG_METADATA, apply_style
@@ -82,6 +84,8 @@ def git_state() -> dict:
 
 
 def device_name() -> str:
+    import torch
+
     if torch.cuda.is_available():
         return f"cuda: {torch.cuda.get_device_name(0)}"
     return f"cpu: {platform.processor() or platform.machine()}, {os.cpu_count()} cores"
@@ -110,6 +114,8 @@ class Run:
         self.config = chapters.make_config(chapter, mode, overrides)
         self.results_dir = results_dir
         self.command = reproduce_command(chapter.name, mode, self.overrides)
+        import torch
+
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         self.claims: list[Claim] = []
         self.exploratory_results: list[dict] = []
@@ -181,6 +187,8 @@ class Run:
 
     # -- provenance ----------------------------------------------------------------------
     def provenance(self) -> dict:
+        import torch
+
         versions = {}
         for package in PACKAGES:
             try:
@@ -216,6 +224,8 @@ class Run:
 
 def start(chapter_name: str, mode: str = "quick", overrides: dict | None = None) -> Run:
     """Begin a chapter run: validate parameters, fix threads and style, print the settings."""
+    import torch
+
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     apply_style()

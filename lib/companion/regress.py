@@ -53,8 +53,8 @@ def _worst_difference(expected: np.ndarray, actual: np.ndarray) -> str:
     index = np.unravel_index(np.argmax(excess), expected.shape) if expected.ndim else ()
     n_bad = int(np.sum(excess > 0))
     return (f"{n_bad} of {expected.size} values outside rtol={RTOL:g}, atol={ATOL:g}; "
-            f"worst at index {tuple(int(i) for i in index)}: run {actual[index]!r}, "
-            f"baseline {expected[index]!r}")
+            f"worst at index {tuple(int(i) for i in index)}: run {float(actual[index]):.10g}, "
+            f"baseline {float(expected[index]):.10g}")
 
 
 def compare_image(expected: Path, actual: Path, work_dir: Path) -> str | None:

@@ -1,0 +1,30 @@
+# The README's two commands: `make book` and `make test`. Everything else is in
+# `python -m companion` (see lib/companion/__main__.py); this file only installs and calls it.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: book test bless clean
+
+$(INSTALLED): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+## Install, execute every chapter in quick mode (cached), build the site into _build/html.
+book: $(INSTALLED)
+	$(PY) -m companion book
+
+## The whole test suite; builds the book first so the tests see this commit's results.
+test: book
+	$(PY) -m pytest
+
+## Rewrite figure baselines from the latest quick run: make bless CHAPTERS="adam_spikes" REASON="..."
+bless: $(INSTALLED)
+	$(PY) -m companion bless $(CHAPTERS) --reason "$(REASON)"
+
+clean:
+	rm -rf build _build book/chapters book/generated
