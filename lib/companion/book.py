@@ -7,6 +7,7 @@ fails the build: the site is never published with a page that is not current.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -122,8 +123,20 @@ def write_pages(executions: list[Execution], paths: Paths) -> None:
     (folder / "report.md").write_text(report_page(executions, paths))
 
 
+def stage_downloads(paths: Paths) -> None:
+    """Copy each chapter's source and executed notebook where the site serves them."""
+    folder = paths.root / "build" / "downloads" / "downloads"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for chapter in CHAPTERS.values():
+        for source in (paths.source(chapter), paths.executed(chapter)):
+            if source.exists():
+                shutil.copyfile(source, folder / source.name)
+
+
 def build_site(paths: Paths) -> None:
     """jupyter-book 1.x, warnings as errors; the executed notebooks are published as they are."""
+    stage_downloads(paths)
     jupyter_book = Path(sys.executable).with_name("jupyter-book")  # the one installed beside us
     command = [str(jupyter_book), "build", "--warningiserror",
                "--nitpick", "--keep-going", str(paths.root)]

@@ -139,8 +139,21 @@ def _describe_failure(chapter: Chapter, error, staged: Path) -> str:
             f"{getattr(error, 'evalue', error)}")
 
 
+def _hide_injected_parameters(notebook_path: Path) -> None:
+    """Hide papermill's injected-parameters cell: the chapter's rerun box says the same."""
+    import nbformat
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    for cell in notebook.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+    nbformat.write(notebook, notebook_path)
+
+
 def _publish(chapter: Chapter, staged_notebook: Path, staged_results: Path, paths: Paths) -> None:
     """Replace the published notebook and results with the staged ones, each by a rename."""
+    _hide_injected_parameters(staged_notebook)
     results = paths.results(chapter)
     previous = results.with_name(results.name + ".previous")
     shutil.rmtree(previous, ignore_errors=True)

@@ -232,8 +232,28 @@ def start(chapter_name: str, mode: str = "quick", overrides: dict | None = None)
     chapter = chapters.get_chapter(chapter_name)
     results_dir = Path(os.environ.get(RESULTS_ENV, Path("build/results") / chapter_name))
     run = Run(chapter, mode, overrides or {}, results_dir)
-    settings = ", ".join(f"{k}={v}" for k, v in dataclasses.asdict(run.config).items())
-    _display(_markdown(
-        f"Mode **{mode}** on {device_name()}, seed {run.config.seed}. "
-        f"Rerun with `{run.command}`.\n\n<small>Configuration: {settings}</small>"))
+    _display(_markdown(rerun_box(run)))
     return run
+
+
+def rerun_box(run: Run) -> str:
+    """The box at the top of a chapter: settings of this run, how to rerun it, downloads."""
+    name = run.chapter.name
+    settings = ", ".join(f"{k}={v}" for k, v in dataclasses.asdict(run.config).items())
+    downloads = "../../downloads"  # build/downloads is copied to the site root by the book
+    return "\n".join([
+        ":::{admonition} Rerun this chapter",
+        ":class: tip",
+        f"This page was executed in **{run.mode}** mode on {device_name()}, seed "
+        f"{run.config.seed}. Rerun it from the repository root (quick mode takes about "
+        f"{run.chapter.budget_s:g} s on 2 CPU cores):",
+        "",
+        f"`{run.command}`",
+        "",
+        "Add `--mode paper` for the paper-sized configuration or `-p name=value` to change one "
+        f"parameter (`python -m companion list` shows them). Download this chapter as "
+        f'<a href="{downloads}/{name}.ipynb">notebook (.ipynb)</a> or as its '
+        f'<a href="{downloads}/{name}.py">jupytext source (.py)</a>.',
+        "",
+        f"<small>Configuration: {settings}</small>",
+        ":::"])
