@@ -48,19 +48,27 @@ class IncrementalRankConfig:
     width_under: int = 2  # k < r run
     learning_rate: float = 0.1  # mu
     steps: int = 1500  # T
-    alpha: float = 1e-6  # init scale of the main run; GLRL uses epsilon = alpha**2
-    alpha_sweep: tuple[float, ...] = (1e-2, 1e-4, 1e-6, 1e-8)
-    alpha_large: float = 1.0  # contrast run without stages
+    alpha: float = 1e-6  # init scale of the main run (one of alpha_sweep)
+    alpha_sweep: tuple[float, ...] = (1e-2, 1e-4, 1e-6, 1e-8)  # GLRL runs with epsilon = alpha**2
+    alphas_large: tuple[float, ...] = (0.1, 1.0)  # runs without stages; A4 contrasts the largest
+    best_rank_solver: str = "gd"  # "gd" or "lbfgs" (faster at d = 50) for the rank-s solutions X_s
 
     def __post_init__(self) -> None:
         _require(self.dim > 0 and self.n_measurements > 0, "dim and n_measurements must be > 0")
         _require(0 < len(self.sigmas) <= self.dim, "need 1 <= len(sigmas) <= dim")
         _require(all(s > 0 for s in self.sigmas), "sigmas must be positive")
-        _require(1 <= self.width <= self.dim, "width must be in [1, dim]")
+        _require(len(self.sigmas) <= self.width <= self.dim, "width must be in [rank, dim]")
         _require(1 <= self.width_under < len(self.sigmas), "width_under must be in [1, rank)")
         _require(self.learning_rate > 0, "learning_rate must be > 0")
         _require(self.steps > 0, "steps must be > 0")
-        _require(self.alpha > 0 and all(a > 0 for a in self.alpha_sweep), "alphas must be > 0")
+        alphas = (self.alpha, *self.alpha_sweep, *self.alphas_large)
+        _require(all(a > 0 for a in alphas), "alphas must be > 0")
+        _require(self.alpha in self.alpha_sweep, "alpha must be one of alpha_sweep")
+        _require(len(self.alpha_sweep) >= 3, "alpha_sweep needs >= 3 values (slopes, monotonicity)")
+        _require(tuple(sorted(self.alpha_sweep, reverse=True)) == self.alpha_sweep,
+                 "alpha_sweep must be decreasing")
+        _require(len(self.alphas_large) >= 1, "alphas_large needs at least one value")
+        _require(self.best_rank_solver in ("gd", "lbfgs"), "best_rank_solver must be gd or lbfgs")
         _require(self.seed >= 0 and self.n_seeds >= 1, "seed must be >= 0 and n_seeds >= 1")
 
     @property
@@ -84,6 +92,7 @@ INCREMENTAL_RANK_PAPER = dataclasses.replace(
     steps=5000,
     alpha=1e-8,
     alpha_sweep=(1e-2, 1e-4, 1e-6, 1e-8, 1e-10),
+    best_rank_solver="lbfgs",
 )
 
 

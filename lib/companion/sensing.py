@@ -1,0 +1,409 @@
+"""Symmetric matrix sensing: gradient descent on U U^T from small initialisation, and GLRL.
+
+Implements the setting of Jin, Li, Lyu, Du, Lee, "Understanding Incremental Learning of
+Gradient Descent: A Fine-grained Analysis of Matrix Sensing" (ICML 2023, arXiv 2301.11500) and
+the Greedy Low-Rank Learning of Li, Luo, Lyu (ICLR 2021, arXiv 2012.09839), in the notation of
+the chapter spec (shared/specs/incremental_rank.md, sections 2 and 7).
+
+Symmetric d x d matrices are stored by their isometric half-vectorisation ``svec`` (diagonal,
+then sqrt(2) times the upper triangle), so that <A, B> = svec(A) . svec(B) and Frobenius
+distances are Euclidean distances. The measurements are noiseless, y_i = <A_i, X*>, so the
+residuals are r_i = <A_i, W - X*> and everything GD needs passes through one p x p matrix
+K = (1/m) sum_i svec(A_i) svec(A_i)^T (p = d(d+1)/2): the m measurements never enter the loop.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.optimize
+
+PROBLEM_SEED_OFFSET = 0  # default_rng(seed) draws the problem (spec section 2)
+INIT_SEED_OFFSET = 10_000  # default_rng(10000 + seed) draws U_0
+
+
+# ---------------------------------------------------------------------------------------------
+# Half-vectorisation
+# ---------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=None)
+def _svec_layout(dim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Flat indices of the upper triangle and their sqrt(2) weights, and the inverse map."""
+    rows, cols = np.triu_indices(dim)
+    scale = np.where(rows == cols, 1.0, math.sqrt(2.0))
+    position = np.empty((dim, dim), dtype=np.intp)
+    position[rows, cols] = position[cols, rows] = np.arange(len(rows))
+    return rows * dim + cols, scale, position, 1.0 / scale[position]
+
+
+def svec(matrices: np.ndarray) -> np.ndarray:
+    """Isometric half-vectorisation of symmetric matrices (..., d, d) -> (..., d(d+1)/2)."""
+    dim = matrices.shape[-1]
+    upper, scale, _, _ = _svec_layout(dim)
+    return matrices.reshape(*matrices.shape[:-2], dim * dim)[..., upper] * scale
+
+
+def unsvec(vector: np.ndarray, dim: int) -> np.ndarray:
+    """Inverse of :func:`svec` for one vector: the symmetric d x d matrix."""
+    _, _, position, inverse_scale = _svec_layout(dim)
+    return vector[position] * inverse_scale
+
+
+# ---------------------------------------------------------------------------------------------
+# The problem (spec section 2)
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SensingProblem:
+    """Ground truth X* = Q diag(sigmas) Q^T and the measurement Gram matrix K = A*A / m.
+
+    ``gram`` acts on svec coordinates: svec((1/m) sum_i <A_i, M> A_i) = gram @ svec(M).
+    """
+
+    x_star: np.ndarray  # (d, d)
+    q: np.ndarray  # (d, r) orthonormal eigenvectors of X*
+    sigmas: np.ndarray  # (r,) eigenvalues of X*, decreasing
+    gram: np.ndarray  # (p, p)
+    n_measurements: int
+
+    @property
+    def dim(self) -> int:
+        return self.x_star.shape[0]
+
+    @functools.cached_property
+    def w_star(self) -> np.ndarray:
+        return svec(self.x_star)
+
+    @property
+    def norm_star(self) -> float:
+        """n* = ||X*||_F, the normaliser of every distance."""
+        return float(np.linalg.norm(self.x_star))
+
+
+def gaussian_measurements(rng: np.random.Generator, n_measurements: int, dim: int,
+                          chunk: int = 1000):
+    """Yield svec(A_i) in chunks, A_i = (G_i + G_i^T)/2 with G_i iid N(0,1)^{d x d} (spec 2).
+
+    Chunks draw the same stream as one call for all m matrices, and bound the memory at
+    d = 50, m = 10 000 (the full stack would take 200 MB).
+    """
+    for start in range(0, n_measurements, chunk):
+        g = rng.standard_normal((min(chunk, n_measurements - start), dim, dim))
+        yield svec((g + g.transpose(0, 2, 1)) / 2)
+
+
+def make_problem(dim: int, sigmas, n_measurements: int, seed: int) -> SensingProblem:
+    """The sensing problem of spec section 2, drawn from default_rng(seed).
+
+    Q = QR(N(0,1)^{d x r}) is drawn first, then the m measurement matrices.
+    """
+    sigmas = np.asarray(sigmas, dtype=np.float64)
+    rng = np.random.default_rng(PROBLEM_SEED_OFFSET + seed)
+    q, _ = np.linalg.qr(rng.standard_normal((dim, len(sigmas))))
+    x_star = (q * sigmas) @ q.T
+    p = dim * (dim + 1) // 2
+    gram = np.zeros((p, p))
+    for a in gaussian_measurements(rng, n_measurements, dim):
+        gram += a.T @ a
+    return SensingProblem(x_star, q, sigmas, gram / n_measurements, n_measurements)
+
+
+def error(problem: SensingProblem, w: np.ndarray) -> float:
+    """Train error E(W) = (1/m) sum_i r_i^2 = svec(W - X*)^T K svec(W - X*), for W = unsvec(w).
+
+    Its expectation over the measurements is ||W - X*||_F^2 (spec section 2).
+    """
+    diff = w - problem.w_star
+    return float(diff @ problem.gram @ diff)
+
+
+def residual_matrix(problem: SensingProblem, w: np.ndarray) -> np.ndarray:
+    """G(W) = (1/m) sum_i r_i A_i, the gradient of E/4 with respect to W."""
+    return unsvec(problem.gram @ (w - problem.w_star), problem.dim)
+
+
+def gradient(problem: SensingProblem, u: np.ndarray) -> np.ndarray:
+    """Hand-derived gradient of f(U) = (1/4m) sum_i (<A_i, UU^T> - y_i)^2: (1/m) sum_i r_i A_i U."""
+    return residual_matrix(problem, svec(u @ u.T)) @ u
+
+
+def spectral_matrix(problem: SensingProblem) -> np.ndarray:
+    """(1/m) sum_i y_i A_i = A*A(X*) / m, the spectral initialiser of the rank-s solutions."""
+    return unsvec(problem.gram @ problem.w_star, problem.dim)
+
+
+def initial_factor(dim: int, width: int, alpha: float, seed: int) -> np.ndarray:
+    """U_0 = alpha Gbar / sqrt(d), Gbar iid N(0,1)^{d x k} from default_rng(10000 + seed)."""
+    g = np.random.default_rng(INIT_SEED_OFFSET + seed).standard_normal((dim, width))
+    return alpha * g / math.sqrt(dim)
+
+
+# ---------------------------------------------------------------------------------------------
+# Gradient descent (spec section 2)
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Trajectory:
+    """GD iterates t = 0..T: svec(W_t), E(W_t) and the eigenvalues of W_t (decreasing)."""
+
+    path: np.ndarray  # (T+1, p)
+    errors: np.ndarray  # (T+1,)
+    eigenvalues: np.ndarray  # (T+1, k): the nonzero spectrum of W_t = U_t U_t^T
+
+
+def gradient_descent(problem: SensingProblem, u0: np.ndarray, lr: float,
+                     steps: int) -> Trajectory:
+    """U <- U - lr (1/m) sum_i r_i A_i U for ``steps`` steps, recording every W_t."""
+    u = u0.copy()
+    p = problem.gram.shape[0]
+    path = np.empty((steps + 1, p))
+    errors = np.empty(steps + 1)
+    eigenvalues = np.empty((steps + 1, u.shape[1]))
+    for t in range(steps + 1):
+        w = svec(u @ u.T)
+        g = problem.gram @ (w - problem.w_star)
+        path[t] = w
+        errors[t] = (w - problem.w_star) @ g
+        # U^T U has the nonzero eigenvalues of U U^T, and no rounding noise in the zero ones
+        eigenvalues[t] = np.linalg.eigvalsh(u.T @ u)[::-1]
+        if t < steps:
+            u = u - lr * unsvec(g, problem.dim) @ u
+    return Trajectory(path, errors, eigenvalues)
+
+
+def _descend_to_stationarity(problem: SensingProblem, u: np.ndarray, lr: float,
+                             grad_tol: float, max_steps: int, path: list | None = None):
+    """Plain GD until ||grad f(U)||_F < grad_tol; appends svec(W) of every iterate to ``path``."""
+    for _ in range(max_steps):
+        w = svec(u @ u.T)
+        if path is not None:
+            path.append(w)
+        grad = residual_matrix(problem, w) @ u
+        if np.linalg.norm(grad) < grad_tol:
+            return u
+        u = u - lr * grad
+    raise RuntimeError(f"GD did not reach ||grad|| < {grad_tol:g} in {max_steps} steps")
+
+
+# ---------------------------------------------------------------------------------------------
+# Best rank-s solutions (spec section 2)
+# ---------------------------------------------------------------------------------------------
+def best_rank_solution(problem: SensingProblem, rank: int, method: str = "gd", lr: float = 0.2,
+                       grad_tol: float = 1e-12, max_steps: int = 200_000) -> np.ndarray:
+    """X_s = argmin f over PSD matrices of rank <= s, as U U^T with U in R^{d x s}.
+
+    Starts from the top-s eigenpairs of (1/m) sum_i y_i A_i (eigenvectors scaled by sqrt of the
+    eigenvalue). ``method="gd"`` runs plain GD; ``"lbfgs"`` first runs scipy's L-BFGS (much faster
+    at d = 50, spec section 4). Both end with GD until ||grad f|| < grad_tol, so they stop by the
+    same rule.
+    """
+    if rank == 0:
+        return np.zeros((problem.dim, problem.dim))
+    values, vectors = np.linalg.eigh(spectral_matrix(problem))
+    u = vectors[:, -rank:] * np.sqrt(np.clip(values[-rank:], 0.0, None))
+    if method == "lbfgs":
+        shape = u.shape
+
+        def loss_and_grad(flat):
+            v = flat.reshape(shape)
+            return error(problem, svec(v @ v.T)) / 4, gradient(problem, v).ravel()
+
+        result = scipy.optimize.minimize(
+            loss_and_grad, u.ravel(), jac=True, method="L-BFGS-B",
+            options={"maxiter": 100_000, "maxcor": 30, "ftol": 0.0, "gtol": grad_tol})
+        u = result.x.reshape(shape)
+    elif method != "gd":
+        raise ValueError(f"unknown method '{method}': use 'gd' or 'lbfgs'")
+    u = _descend_to_stationarity(problem, u, lr, grad_tol, max_steps)
+    return u @ u.T
+
+
+def best_rank_solutions(problem: SensingProblem, method: str = "gd") -> list[np.ndarray]:
+    """[X_0, X_1, ..., X_r] with X_0 = 0 and X_r = X* (the measurements are noiseless)."""
+    return [best_rank_solution(problem, s, method) for s in range(len(problem.sigmas) + 1)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Stages
+# ---------------------------------------------------------------------------------------------
+def stage_times(eigenvalues: np.ndarray, sigmas) -> np.ndarray:
+    """t_s = first step with lambda_s(W_t) >= sigma_s / 2; NaN where it never happens."""
+    sigmas = np.asarray(sigmas)
+    times = np.full(len(sigmas), np.nan)
+    for s, sigma in enumerate(sigmas[: eigenvalues.shape[1]]):
+        reached = np.flatnonzero(eigenvalues[:, s] >= sigma / 2)
+        if reached.size:
+            times[s] = reached[0]
+    return times
+
+
+def predicted_stage_times(sigmas, alpha: float, lr: float) -> np.ndarray:
+    """t^_s = ln(sigma_s / alpha^2) / (2 ln(1 + lr sigma_s)), counted from t = 0 (spec section 2).
+
+    Linearised at W = 0, the s-th eigencomponent of U grows by (1 + lr sigma_s) per step, so
+    lambda_s(W_t) ~ alpha^2 (1 + lr sigma_s)^{2t} reaches sigma_s at t^_s.
+    """
+    sigmas = np.asarray(sigmas, dtype=np.float64)
+    return np.log(sigmas / alpha**2) / (2 * np.log1p(lr * sigmas))
+
+
+def distances(path: np.ndarray, target: np.ndarray, norm: float) -> np.ndarray:
+    """dist(t) = ||W_t - target||_F / norm for every svec(W_t) on the path."""
+    return np.linalg.norm(path - svec(target), axis=1) / norm
+
+
+def eigen_coordinates(path: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """(q_j^T W_t q_j)_j for every W_t on the path: coordinates along the eigenvectors of X*."""
+    return path @ svec(np.einsum("ij,kj->jik", q, q)).T
+
+
+# ---------------------------------------------------------------------------------------------
+# Greedy Low-Rank Learning (spec section 7; Li, Luo, Lyu 2021, Algorithm 1, depth 2)
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GLRLResult:
+    path: np.ndarray  # (n, p): svec of every iterate, phases concatenated, starting at W = 0
+    endpoints: list  # W at the end of each phase, d x d
+    phase_starts: np.ndarray  # index into path where each phase begins
+
+
+def glrl(problem: SensingProblem, lr: float, epsilon: float, grad_tol: float = 1e-9,
+         escape_tol: float = 1e-6, error_tol: float = 1e-16,
+         max_steps: int = 200_000) -> GLRLResult:
+    """Greedy Low-Rank Learning: grow U one column at a time from the top escape direction.
+
+    From U empty: take v, the top eigenvector of -G(W) with G the residual matrix; stop if its
+    eigenvalue is below escape_tol * sigma_1; else append sqrt(epsilon) v as a new column of U and
+    run GD (same lr) until ||grad f|| < grad_tol. Stop once E(W) < error_tol.
+    """
+    u = np.zeros((problem.dim, 0))
+    path = [svec(u @ u.T)]
+    endpoints, starts = [], []
+    while True:
+        values, vectors = np.linalg.eigh(-residual_matrix(problem, svec(u @ u.T)))
+        if values[-1] < escape_tol * problem.sigmas.max():
+            break
+        u = np.hstack([u, math.sqrt(epsilon) * vectors[:, -1:]])
+        starts.append(len(path))
+        u = _descend_to_stationarity(problem, u, lr, grad_tol, max_steps, path)
+        endpoints.append(u @ u.T)
+        if error(problem, path[-1]) < error_tol:
+            break
+    return GLRLResult(np.array(path), endpoints, np.array(starts))
+
+
+# ---------------------------------------------------------------------------------------------
+# Distance between two paths (spec sections 7 and 8)
+# ---------------------------------------------------------------------------------------------
+def polyline_distances(points: np.ndarray, vertices: np.ndarray,
+                       block: int = 256) -> np.ndarray:
+    """Euclidean distance of each point to the polyline through ``vertices`` (rows).
+
+    Each point is projected on every segment [a, b] (parameter clipped to [0, 1]), not only on the
+    vertices: coarse GLRL steps in fast transitions would otherwise inflate the distance (spec 8).
+    """
+    if len(vertices) == 1:
+        vertices = np.vstack([vertices, vertices])
+    a = vertices[:-1]
+    e = vertices[1:] - a
+    ee = np.einsum("ij,ij->i", e, e)
+    aa = np.einsum("ij,ij->i", a, a)
+    ae = np.einsum("ij,ij->i", a, e)
+    inverse_ee = np.divide(1.0, ee, out=np.zeros_like(ee), where=ee > 0)
+    out = np.empty(len(points))
+    for start in range(0, len(points), block):
+        p = points[start:start + block]
+        pv = p @ vertices.T  # one product serves <p, a> and <p, e> = <p, b> - <p, a>
+        along = pv[:, 1:] - pv[:, :-1] - ae  # <p - a, e>
+        t = np.clip(along * inverse_ee, 0.0, 1.0)
+        # ||p - a - t e||^2 = ||p||^2 - 2<p, a> + ||a||^2 + t (t ||e||^2 - 2 <p - a, e>)
+        d2 = aa - 2 * pv[:, :-1] + t * (t * ee - 2 * along)
+        # the Gram expansion finds the nearest segment; the distance to it is recomputed from
+        # differences, since the expansion loses digits when the distance is small
+        nearest = d2.argmin(axis=1)
+        rows = np.arange(len(p))
+        foot = a[nearest] + t[rows, nearest, None] * e[nearest]
+        out[start:start + block] = np.linalg.norm(p - foot, axis=1)
+    return out
+
+
+def path_distance(path_a: np.ndarray, path_b: np.ndarray, norm: float) -> float:
+    """H = max of the two one-sided point-to-polyline distances between the paths, / norm."""
+    return max(polyline_distances(path_a, path_b).max(),
+               polyline_distances(path_b, path_a).max()) / norm
+
+
+# ---------------------------------------------------------------------------------------------
+# One seed of the chapter's experiments (spec sections 3 and 5-7)
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RunSummary:
+    """What the chapter keeps of one GD run: curves over t = 0..T, without the d x d path."""
+
+    alpha: float
+    width: int
+    errors: np.ndarray  # (T+1,) E(W_t)
+    eigenvalues: np.ndarray  # (T+1, k) decreasing
+    distances: np.ndarray  # (T+1, r): dist_s(t) = ||W_t - X_s||_F / n*, s = 1..r
+    coordinates: np.ndarray  # (T+1, r): q_j^T W_t q_j
+    stage_times: np.ndarray  # (r,) t_s, NaN if never reached
+
+
+@dataclass(frozen=True)
+class GLRLSummary:
+    endpoint_distances: np.ndarray  # (phases,) ||endpoint_s - X_s||_F / n*
+    coordinates: np.ndarray  # (n, r) q_j^T W q_j along the GLRL path
+    path_distance: float  # H between this GLRL path (epsilon = alpha^2) and the GD path at alpha
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    seed: int
+    best_errors: np.ndarray  # (r+1,) E(X_0), ..., E(X_r)
+    best_coordinates: np.ndarray  # (r+1, r) q_j^T X_s q_j
+    sweep: dict  # alpha -> RunSummary, k = width
+    large: dict  # alpha -> RunSummary, k = width, large initialisation
+    under: RunSummary  # k = width_under, alpha = config.alpha
+    glrl: dict  # alpha -> GLRLSummary, epsilon = alpha^2
+
+
+def _summarise(problem, solutions, trajectory, alpha, width) -> RunSummary:
+    norm = problem.norm_star
+    dist = np.stack([distances(trajectory.path, x, norm) for x in solutions[1:]], axis=1)
+    return RunSummary(alpha, width, trajectory.errors, trajectory.eigenvalues, dist,
+                      eigen_coordinates(trajectory.path, problem.q),
+                      stage_times(trajectory.eigenvalues, problem.sigmas))
+
+
+def run_seed(config, seed: int) -> SeedResult:
+    """Every run the chapter needs for one seed, given an IncrementalRankConfig.
+
+    The problem and X_0..X_r; GD with k = width for each alpha of the sweep and of alphas_large;
+    GD with k = width_under at config.alpha; GLRL with epsilon = alpha^2 for each swept alpha and
+    its path distance H to the GD path. The d x d paths are dropped once summarised.
+    """
+    problem = make_problem(config.dim, config.sigmas, config.n_measurements, seed)
+    solutions = best_rank_solutions(problem, config.best_rank_solver)
+    lr, steps = config.learning_rate, config.steps
+
+    def gd(alpha, width):
+        u0 = initial_factor(config.dim, width, alpha, seed)
+        return gradient_descent(problem, u0, lr, steps)
+
+    sweep, glrl_runs = {}, {}
+    for alpha in config.alpha_sweep:
+        trajectory = gd(alpha, config.width)
+        sweep[alpha] = _summarise(problem, solutions, trajectory, alpha, config.width)
+        greedy = glrl(problem, lr, epsilon=alpha**2)
+        glrl_runs[alpha] = GLRLSummary(
+            np.array([np.linalg.norm(w - x) / problem.norm_star
+                      for w, x in zip(greedy.endpoints, solutions[1:])]),
+            eigen_coordinates(greedy.path, problem.q),
+            path_distance(trajectory.path, greedy.path, problem.norm_star))
+    large = {alpha: _summarise(problem, solutions, gd(alpha, config.width), alpha, config.width)
+             for alpha in config.alphas_large}
+    under = _summarise(problem, solutions, gd(config.alpha, config.width_under), config.alpha,
+                       config.width_under)
+    return SeedResult(seed, np.array([error(problem, svec(x)) for x in solutions]),
+                      eigen_coordinates(svec(np.array(solutions)), problem.q),
+                      sweep, large, under, glrl_runs)
