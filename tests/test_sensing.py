@@ -130,10 +130,11 @@ def test_path_distance_is_the_larger_one_sided_distance():
     assert sensing.path_distance(path_a, path_b, norm=2.0) == pytest.approx(0.5 / 2)
 
 
-def test_glrl_phases_end_at_the_best_rank_solutions():
+@pytest.mark.parametrize("epsilon", [1e-10, 1e-22])  # 1e-22: sqrt(eps) sigma < grad_tol
+def test_glrl_phases_end_at_the_best_rank_solutions(epsilon):
     problem = sensing.make_problem(6, (1.0, 0.5, 0.25), 300, seed=2)
     solutions = sensing.best_rank_solutions(problem)
-    result = sensing.glrl(problem, lr=0.1, epsilon=1e-10)
+    result = sensing.glrl(problem, lr=0.1, epsilon=epsilon)
     assert len(result.endpoints) == 3
     for endpoint, x in zip(result.endpoints, solutions[1:]):
         assert np.linalg.norm(endpoint - x) / problem.norm_star < 1e-6

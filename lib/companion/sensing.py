@@ -172,14 +172,23 @@ def gradient_descent(problem: SensingProblem, u0: np.ndarray, lr: float,
 
 
 def _descend_to_stationarity(problem: SensingProblem, u: np.ndarray, lr: float,
-                             grad_tol: float, max_steps: int, path: list | None = None):
-    """Plain GD until ||grad f(U)||_F < grad_tol; appends svec(W) of every iterate to ``path``."""
+                             grad_tol: float, max_steps: int, path: list | None = None,
+                             from_saddle: bool = False):
+    """Plain GD until ||grad f(U)||_F < grad_tol; appends svec(W) of every iterate to ``path``.
+
+    ``from_saddle``: U starts next to a saddle, where the gradient can already be below grad_tol
+    (sqrt(epsilon) lambda < grad_tol for epsilon < 1e-18); the test then counts only once the
+    gradient has risen above grad_tol, i.e. once GD has left the saddle.
+    """
+    escaped = not from_saddle
     for _ in range(max_steps):
         w = svec(u @ u.T)
         if path is not None:
             path.append(w)
         grad = residual_matrix(problem, w) @ u
-        if np.linalg.norm(grad) < grad_tol:
+        grad_norm = np.linalg.norm(grad)
+        escaped = escaped or grad_norm >= grad_tol
+        if escaped and grad_norm < grad_tol:
             return u
         u = u - lr * grad
     raise RuntimeError(f"GD did not reach ||grad|| < {grad_tol:g} in {max_steps} steps")
@@ -274,7 +283,8 @@ def glrl(problem: SensingProblem, lr: float, epsilon: float, grad_tol: float = 1
 
     From U empty: take v, the top eigenvector of -G(W) with G the residual matrix; stop if its
     eigenvalue is below escape_tol * sigma_1; else append sqrt(epsilon) v as a new column of U and
-    run GD (same lr) until ||grad f|| < grad_tol. Stop once E(W) < error_tol.
+    run GD (same lr) until ||grad f|| < grad_tol, counted once GD has left the saddle. Stop once
+    E(W) < error_tol.
     """
     u = np.zeros((problem.dim, 0))
     path = [svec(u @ u.T)]
@@ -285,7 +295,8 @@ def glrl(problem: SensingProblem, lr: float, epsilon: float, grad_tol: float = 1
             break
         u = np.hstack([u, math.sqrt(epsilon) * vectors[:, -1:]])
         starts.append(len(path))
-        u = _descend_to_stationarity(problem, u, lr, grad_tol, max_steps, path)
+        u = _descend_to_stationarity(problem, u, lr, grad_tol, max_steps, path,
+                                     from_saddle=True)
         endpoints.append(u @ u.T)
         if error(problem, path[-1]) < error_tol:
             break
