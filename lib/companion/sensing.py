@@ -173,22 +173,22 @@ def gradient_descent(problem: SensingProblem, u0: np.ndarray, lr: float,
 
 def _descend_to_stationarity(problem: SensingProblem, u: np.ndarray, lr: float,
                              grad_tol: float, max_steps: int, path: list | None = None,
-                             from_saddle: bool = False):
+                             min_eigenvalue: float = 0.0):
     """Plain GD until ||grad f(U)||_F < grad_tol; appends svec(W) of every iterate to ``path``.
 
-    ``from_saddle``: U starts next to a saddle, where the gradient can already be below grad_tol
-    (sqrt(epsilon) lambda < grad_tol for epsilon < 1e-18); the test then counts only once the
-    gradient has risen above grad_tol, i.e. once GD has left the saddle.
+    The test counts only once the smallest eigenvalue of U^T U is >= ``min_eigenvalue``. A GLRL
+    phase starts at a saddle, where the gradient can already be below grad_tol (the new column
+    contributes sqrt(epsilon) lambda, 1e-11 at epsilon = 1e-20), so it must not stop before the
+    new direction has been learnt.
     """
-    escaped = not from_saddle
+    learnt = min_eigenvalue <= 0
     for _ in range(max_steps):
         w = svec(u @ u.T)
         if path is not None:
             path.append(w)
         grad = residual_matrix(problem, w) @ u
-        grad_norm = np.linalg.norm(grad)
-        escaped = escaped or grad_norm >= grad_tol
-        if escaped and grad_norm < grad_tol:
+        learnt = learnt or np.linalg.eigvalsh(u.T @ u)[0] >= min_eigenvalue
+        if learnt and np.linalg.norm(grad) < grad_tol:
             return u
         u = u - lr * grad
     raise RuntimeError(f"GD did not reach ||grad|| < {grad_tol:g} in {max_steps} steps")
@@ -283,8 +283,8 @@ def glrl(problem: SensingProblem, lr: float, epsilon: float, grad_tol: float = 1
 
     From U empty: take v, the top eigenvector of -G(W) with G the residual matrix; stop if its
     eigenvalue is below escape_tol * sigma_1; else append sqrt(epsilon) v as a new column of U and
-    run GD (same lr) until ||grad f|| < grad_tol, counted once GD has left the saddle. Stop once
-    E(W) < error_tol.
+    run GD (same lr) until ||grad f|| < grad_tol, counted once lambda_min(U^T U) has reached half
+    the escape eigenvalue (the new direction has been learnt). Stop once E(W) < error_tol.
     """
     u = np.zeros((problem.dim, 0))
     path = [svec(u @ u.T)]
@@ -296,7 +296,7 @@ def glrl(problem: SensingProblem, lr: float, epsilon: float, grad_tol: float = 1
         u = np.hstack([u, math.sqrt(epsilon) * vectors[:, -1:]])
         starts.append(len(path))
         u = _descend_to_stationarity(problem, u, lr, grad_tol, max_steps, path,
-                                     from_saddle=True)
+                                     min_eigenvalue=values[-1] / 2)
         endpoints.append(u @ u.T)
         if error(problem, path[-1]) < error_tol:
             break
@@ -362,7 +362,8 @@ class RunSummary:
 
 @dataclass(frozen=True)
 class GLRLSummary:
-    endpoint_distances: np.ndarray  # (phases,) ||endpoint_s - X_s||_F / n*
+    n_phases: int
+    endpoint_distances: np.ndarray  # (min(phases, r),) ||endpoint_s - X_s||_F / n*
     coordinates: np.ndarray  # (n, r) q_j^T W q_j along the GLRL path
     path_distance: float  # H between this GLRL path (epsilon = alpha^2) and the GD path at alpha
 
@@ -407,6 +408,7 @@ def run_seed(config, seed: int) -> SeedResult:
         sweep[alpha] = _summarise(problem, solutions, trajectory, alpha, config.width)
         greedy = glrl(problem, lr, epsilon=alpha**2)
         glrl_runs[alpha] = GLRLSummary(
+            len(greedy.endpoints),
             np.array([np.linalg.norm(w - x) / problem.norm_star
                       for w, x in zip(greedy.endpoints, solutions[1:])]),
             eigen_coordinates(greedy.path, problem.q),
