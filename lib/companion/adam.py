@@ -1,0 +1,229 @@
+"""Instrumented Adam and the preconditioned-Hessian quantities of Bai et al. (arXiv 2506.04805).
+
+Spec: shared/specs/adam_spikes.md, section 2. Everything is float64.
+
+* :class:`InstrumentedAdam` performs exactly the arithmetic of ``torch.optim.Adam`` (its CPU
+  single-tensor path) on one flat parameter vector and keeps what the optimiser hides: the
+  moments, the bias-corrected second moment ``v_hat`` and the diagonal preconditioner ``P_t``
+  that was actually applied at step ``t`` (so ``v_hat_t`` already contains ``g_t``).
+* :func:`preconditioned_curvature` turns a Hessian, a gradient and ``P_t`` into the quantities
+  the paper compares with ``2 / lr``: ``lambda_max(H_hat)``, the gradient-directional curvature
+  (two readings, A and B), the alignment of the preconditioned gradient with the top mode.
+* Closed forms used as predictions: the pure-decay ratio of ``v_hat``, the 1-D crossing time
+  ``t*`` and the frozen-preconditioner 2x2 map whose eigenvalue passes -1 at the threshold.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+# --------------------------------------------------------------------------------------------
+# The optimiser
+# --------------------------------------------------------------------------------------------
+AMSGRAD_VARIANTS = (None, "torch", "v_hat")
+
+
+class InstrumentedAdam:
+    """``torch.optim.Adam`` on a flat float64 vector, with ``m``, ``v_hat`` and ``P_t`` exposed.
+
+    Spec section 2: ``m_t = b1 m + (1-b1) g``, ``v_t = b2 v + (1-b2) g^2``,
+    ``theta -= lr * m_hat_t / (sqrt(v_hat_t) + eps)``. The operations and their order copy
+    torch's ``_single_tensor_adam`` (``lerp_``, ``addcmul_``, ``sqrt() / sqrt(bc2) + eps``,
+    ``addcdiv_``) so the parameters agree with ``torch.optim.Adam`` to the last bit, not merely
+    to rounding; tests/test_adam.py checks it.
+
+    ``amsgrad`` keeps a running maximum of the second moment, in one of two places:
+
+    * ``"torch"``, as ``torch.optim.Adam(amsgrad=True)``: the maximum of the *raw* ``v``, then
+      bias-corrected. ``v_hat`` can still shrink, by ``(1-b2^t)/(1-b2^(t+1))`` per step, which
+      at b2 = 0.999 is a factor ~10 over the first few thousand steps;
+    * ``"v_hat"``, the spec's ``v_hat <- max(v_hat_max, v_hat)`` (section 3, Part C): the applied
+      ``v_hat`` never decreases, so ``P_t`` never grows.
+    """
+
+    def __init__(self, theta: torch.Tensor, lr: float, betas: tuple[float, float],
+                 eps: float, amsgrad: str | None = None):
+        if amsgrad not in AMSGRAD_VARIANTS:
+            raise ValueError(f"amsgrad must be one of {AMSGRAD_VARIANTS}, got {amsgrad!r}")
+        self.theta = theta.detach().clone()
+        self.lr, (self.beta1, self.beta2), self.eps, self.amsgrad = lr, betas, eps, amsgrad
+        self.m = torch.zeros_like(self.theta)
+        self.v = torch.zeros_like(self.theta)
+        self.v_max = torch.zeros_like(self.theta)  # running max of v (or of v_hat)
+        self.t = 0
+        self.v_hat = torch.zeros_like(self.theta)  # second moment applied at the last step
+        self.precond = torch.zeros_like(self.theta)  # diag of P_t applied at the last step
+
+    def step(self, grad: torch.Tensor) -> torch.Tensor:
+        """Apply step ``t`` with gradient ``g_t`` (taken at the current ``theta``); return theta."""
+        self.t += 1
+        self.m.lerp_(grad, 1 - self.beta1)
+        self.v.mul_(self.beta2).addcmul_(grad, grad, value=1 - self.beta2)
+        bias_correction1 = 1 - self.beta1 ** float(self.t)
+        bias_correction2 = 1 - self.beta2 ** float(self.t)
+        if self.amsgrad == "v_hat":
+            torch.maximum(self.v_max, self.v / bias_correction2, out=self.v_max)
+            self.v_hat = self.v_max.clone()
+            denom = self.v_max.sqrt().add_(self.eps)
+        else:
+            second = self.v
+            if self.amsgrad == "torch":
+                torch.maximum(self.v_max, self.v, out=self.v_max)
+                second = self.v_max
+            denom = (second.sqrt() / bias_correction2 ** 0.5).add_(self.eps)
+            self.v_hat = second / bias_correction2
+        self.precond = 1.0 / denom
+        self.theta.addcdiv_(self.m, denom, value=-self.lr / bias_correction1)
+        return self.theta
+
+
+@dataclass(frozen=True)
+class AdamTrajectory:
+    """One Adam run, indexed by step ``t = 1..T`` (array row ``t - 1``).
+
+    ``theta[t-1]`` is the point where ``g_t`` was taken, ``loss[t-1] = L(theta[t-1])``, and
+    ``v_hat``/``precond`` are the ones applied at step ``t``. Only ``loss`` is kept when the run
+    was made with ``keep_state=False``; the other fields are then ``None``.
+    """
+
+    loss: np.ndarray
+    theta: np.ndarray | None
+    grad: np.ndarray | None
+    v_hat: np.ndarray | None
+    precond: np.ndarray | None
+
+    @property
+    def steps(self) -> np.ndarray:
+        return np.arange(1, len(self.loss) + 1)
+
+
+def run_adam(grad_and_loss, theta0: torch.Tensor, steps: int, lr: float,
+             betas: tuple[float, float], eps: float, amsgrad: str | None = None,
+             keep_state: bool = True) -> AdamTrajectory:
+    """Full-batch Adam for ``steps`` steps, recording the loss (and the state if asked)."""
+    adam = InstrumentedAdam(theta0, lr, betas, eps, amsgrad)
+    rows = {name: [] for name in ("loss", "theta", "grad", "v_hat", "precond")}
+    for _ in range(steps):
+        grad, loss = grad_and_loss(adam.theta)
+        rows["loss"].append(float(loss))
+        if keep_state:
+            rows["theta"].append(adam.theta.clone())
+            rows["grad"].append(grad)
+        adam.step(grad)
+        if keep_state:
+            rows["v_hat"].append(adam.v_hat)
+            rows["precond"].append(adam.precond)
+    stacked = {name: (torch.stack(rows[name]).numpy() if keep_state else None)
+               for name in ("theta", "grad", "v_hat", "precond")}
+    return AdamTrajectory(loss=np.array(rows["loss"]), **stacked)
+
+
+# --------------------------------------------------------------------------------------------
+# The preconditioned Hessian (spec section 2)
+# --------------------------------------------------------------------------------------------
+def momentum_factor(t, beta1: float):
+    """``c_t = (1-b1)/(1+b1) / (1-b1^t)``: folds momentum and its bias correction into H_hat.
+
+    With it the stability threshold of ``H_hat = c_t P_t H_t`` is ``2/lr``, the threshold of
+    plain GD (derived for this chapter from the 2x2 map, :func:`frozen_adam_map`).
+    """
+    return (1 - beta1) / (1 + beta1) / (1 - beta1 ** np.asarray(t, dtype=float))
+
+
+def frozen_adam_map(alpha: float, curvature: float, beta1: float) -> np.ndarray:
+    """Adam on ``L = a theta^2 / 2`` with the preconditioner frozen, as a map on (theta, m).
+
+    Effective step ``alpha = lr / (sqrt(v_hat) + eps)``, bias corrections dropped:
+    ``m' = b1 m + (1-b1) a theta``, ``theta' = theta - alpha m'``. Its determinant is ``b1`` and
+    an eigenvalue passes -1 exactly when ``alpha (1-b1) a = 2 (1+b1)`` (spec section 2 check).
+    """
+    a = curvature
+    return np.array([[1 - alpha * (1 - beta1) * a, -alpha * beta1],
+                     [(1 - beta1) * a, beta1]])
+
+
+def frozen_map_threshold(curvature: float, beta1: float) -> float:
+    """The ``alpha`` at which :func:`frozen_adam_map` loses stability: ``2(1+b1)/((1-b1) a)``."""
+    return 2 * (1 + beta1) / ((1 - beta1) * curvature)
+
+
+@dataclass(frozen=True)
+class Curvature:
+    """The curvature quantities at one step; ``*_hat`` include ``c_t`` (threshold ``2/lr``)."""
+
+    lam_max_hat: float  # c_t lambda_max(P^1/2 H P^1/2)
+    lam_grad_a: float  # c_t g^T P H g / |g|^2 (literal reading)
+    lam_grad_b: float  # c_t (Pg)^T H (Pg) / g^T P g (loss change along -Pg); used in claims
+    lam_max_raw: float  # lambda_max(H), no preconditioner
+    cos_top: float  # |<P^1/2 g, u1>| / |P^1/2 g|, u1 the top eigenvector of P^1/2 H P^1/2
+    top_weights: np.ndarray  # u1^2: weights of the coordinates in the top mode (sum 1)
+
+
+def preconditioned_curvature(hessian: np.ndarray, grad: np.ndarray, precond: np.ndarray,
+                             t: int, beta1: float) -> Curvature:
+    """Spec section 2: ``lambda_max(H_hat)``, ``lambda_grad^{A,B}(H_hat)``, ``cos_t`` at step t.
+
+    ``lambda_max(H_hat) = c_t lambda_max(P^1/2 H P^1/2)``: ``P H`` is similar to the symmetric
+    ``P^1/2 H P^1/2``, so a symmetric eigensolver applies. Reading B is the Rayleigh quotient of
+    that matrix at ``P^1/2 g``, hence ``lambda_grad^B <= lambda_max(H_hat)``.
+    """
+    c = float(momentum_factor(t, beta1))
+    hessian = 0.5 * (hessian + hessian.T)
+    root = np.sqrt(precond)
+    eigenvalues, eigenvectors = np.linalg.eigh(root[:, None] * hessian * root[None, :])
+    top = eigenvectors[:, -1]
+    pg = precond * grad
+    scaled_grad = root * grad
+    return Curvature(
+        lam_max_hat=c * eigenvalues[-1],
+        lam_grad_a=c * (pg @ hessian @ grad) / (grad @ grad),
+        lam_grad_b=c * (pg @ hessian @ pg) / (grad @ pg),
+        lam_max_raw=np.linalg.eigvalsh(hessian)[-1],
+        cos_top=abs(scaled_grad @ top) / np.linalg.norm(scaled_grad),
+        top_weights=top ** 2,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Predictions while the gradient is negligible (spec section 2)
+# --------------------------------------------------------------------------------------------
+def pure_decay_ratio(t, beta2: float):
+    """``v_hat_t / v_hat_{t-1}`` when ``g_t^2 << v``: ``b2 (1-b2^(t-1)) / (1-b2^t)``.
+
+    The bias correction matters: at t = 1400, b2 = 0.999 this is 0.99867, not 0.999.
+    """
+    t = np.asarray(t, dtype=float)
+    return beta2 * (1 - beta2 ** (t - 1)) / (1 - beta2 ** t)
+
+
+def crossing_time_1d(t0: int, v_hat_t0: float, curvature: float, lr: float, beta1: float,
+                     beta2: float) -> float:
+    """When ``c a lr / (2 sqrt(v_hat_t))`` reaches 1 on ``L = a theta^2/2`` under pure decay.
+
+    ``t* = t0 + ln(v*/v_hat_t0) / ln b2`` with ``v* = (c a lr / 2)^2`` and ``c`` the
+    large-t momentum factor; ``eps`` and the bias corrections (already < 1e-6 in the decay phase
+    of Part A) are neglected.
+    """
+    c = (1 - beta1) / (1 + beta1)
+    v_star = (c * curvature * lr / 2) ** 2
+    return t0 + math.log(v_star / v_hat_t0) / math.log(beta2)
+
+
+def secant_curvature(theta: np.ndarray, grad: np.ndarray, precond: np.ndarray,
+                     beta1: float) -> np.ndarray:
+    """Hessian-free curvature along the step taken (spec section 7, a negative result).
+
+    ``c_t (g_{t+1} - g_t)^T d / (d^T P_t^{-1} d)`` with ``d = theta_{t+1} - theta_t``, for rows
+    ``t = 1..T-1`` of a stored run: the secant version of the Rayleigh quotient of ``H_hat``
+    along the momentum step. It tracks ``lambda_grad^B`` but crosses ``2/lr`` only at the onset.
+    """
+    step = np.diff(theta, axis=0)
+    grad_change = np.diff(grad, axis=0)
+    t = np.arange(1, len(theta))
+    return (momentum_factor(t, beta1) * np.einsum("ij,ij->i", grad_change, step)
+            / np.einsum("ij,ij->i", step, step / precond[:-1]))

@@ -1,0 +1,246 @@
+"""Loss spikes of Adam on a two-layer tanh network: the model, the detector, the per-spike story.
+
+Spec: shared/specs/adam_spikes.md, sections 2 (detector), 3 (Part B) and 5 (claims 3-5). The
+network is the paper's first experiment (Bai et al., arXiv 2506.04805): a width-m tanh layer
+fitting ``sin x + sin 4x`` on 40 points, full batch, float64; the widths, learning rate and step
+counts here are a reconstruction (spec section 1, Status).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .adam import AdamTrajectory, Curvature, preconditioned_curvature, pure_decay_ratio
+
+
+# --------------------------------------------------------------------------------------------
+# The network, on one flat parameter vector theta = (a, w, b, c), P = 3m + 1
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TanhNet:
+    """``f(x) = sum_k a_k tanh(w_k x + b_k) + c`` and ``L = mean((f - y)^2) / 2``."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    width: int
+
+    @classmethod
+    def sine_task(cls, n_points: int, width: int) -> "TanhNet":
+        """The paper's target ``sin x + sin 4x`` on ``linspace(-pi, pi, n_points)``."""
+        x = torch.linspace(-math.pi, math.pi, n_points, dtype=torch.float64)
+        return cls(x, torch.sin(x) + torch.sin(4 * x), width)
+
+    def init(self, seed: int) -> torch.Tensor:
+        """``w, b ~ N(0, 1)``, ``a ~ N(0, 1/m)``, ``c = 0`` (drawn in that order from ``seed``)."""
+        generator = torch.Generator().manual_seed(seed)
+        w, b, a = (torch.randn(self.width, generator=generator, dtype=torch.float64)
+                   for _ in range(3))
+        return torch.cat([a / math.sqrt(self.width), w, b, torch.zeros(1, dtype=torch.float64)])
+
+    def _unpack(self, theta: torch.Tensor):
+        m = self.width
+        return theta[:m], theta[m:2 * m], theta[2 * m:3 * m], theta[3 * m]
+
+    def loss(self, theta: torch.Tensor) -> torch.Tensor:
+        """The training loss; differentiable, so ``torch.func`` gives its exact Hessian."""
+        a, w, b, c = self._unpack(theta)
+        residual = torch.tanh(torch.outer(self.x, w) + b) @ a + c - self.y
+        return 0.5 * (residual ** 2).mean()
+
+    def grad_and_loss(self, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Hand-derived gradient (2x faster than autograd at this size; tested against it).
+
+        With ``h = tanh(x w^T + b)`` and ``r = (f - y)/n``: ``dL/da = h^T r``,
+        ``dL/dw = a * ((1-h^2)^T (r x))``, ``dL/db = a * ((1-h^2)^T r)``, ``dL/dc = sum r``.
+        """
+        a, w, b, c = self._unpack(theta)
+        h = torch.tanh(torch.outer(self.x, w) + b)
+        r = (h @ a + c - self.y) / len(self.x)
+        s = (1 - h * h) * r[:, None]
+        grad = torch.cat([h.T @ r, (self.x @ s) * a, s.sum(0) * a, r.sum().reshape(1)])
+        return grad, 0.5 * len(self.x) * (r @ r)
+
+    def hessian(self, theta: torch.Tensor) -> np.ndarray:
+        """The exact ``P x P`` Hessian of the loss (``torch.func.hessian``)."""
+        return torch.func.hessian(self.loss)(theta).numpy()
+
+
+# --------------------------------------------------------------------------------------------
+# The spike detector (spec section 2)
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Spike:
+    """One spike episode; all fields are array indices (step ``t = index + 1``)."""
+
+    start: int  # first index with L > rise x running minimum
+    end: int  # first index back below fall x running minimum (last index if never)
+    t_min: int  # argmin L between the previous spike's end and the peak
+    t_on: int  # first index after t_min with L > fall x L(t_min): the onset
+    t_pk: int  # argmax L in the episode
+    amplitude: float  # L(t_pk) / L(t_min)
+
+
+def detect_spikes(loss: np.ndarray, first: int = 100, rise: float = 3.0, fall: float = 1.5,
+                  merge: int = 20) -> list[Spike]:
+    """Spike episodes of a loss curve (spec section 2).
+
+    An episode starts when ``L > rise x`` the running minimum (looked for from index ``first``,
+    after the initial transient) and ends when ``L < fall x`` the running minimum; an episode
+    starting within ``merge`` steps of the previous end is merged into it. The running minimum
+    is over the whole past, so the detector suits a loss that trends down (the network); a loss
+    that climbs for good after one spike (the 1-D problems) gives one endless episode.
+    """
+    running_min = np.minimum.accumulate(loss)
+    episodes: list[list[int]] = []
+    start = None
+    for i in range(first, len(loss)):
+        if start is None and loss[i] > rise * running_min[i]:
+            start = i
+        elif start is not None and loss[i] < fall * running_min[i]:
+            if episodes and start - episodes[-1][1] <= merge:
+                episodes[-1][1] = i
+            else:
+                episodes.append([start, i])
+            start = None
+    if start is not None:
+        episodes.append([start, len(loss) - 1])
+    spikes, previous_end = [], 0
+    for start, end in episodes:
+        t_pk = start + int(np.argmax(loss[start:end + 1]))
+        t_min = previous_end + int(np.argmin(loss[previous_end:t_pk + 1]))
+        t_on = t_min + int(np.argmax(loss[t_min:t_pk + 1] > fall * loss[t_min]))
+        spikes.append(Spike(start, end, t_min, t_on, t_pk, loss[t_pk] / loss[t_min]))
+        previous_end = end
+    return spikes
+
+
+def running_max(values: np.ndarray, width: int) -> np.ndarray:
+    """``max(values[i-width+1 .. i])``: the envelope that hides the 1-D loss's sign flips."""
+    padded = np.concatenate([np.full(width - 1, -np.inf), values])
+    return np.lib.stride_tricks.sliding_window_view(padded, width).max(axis=1)
+
+
+def last_upward_crossing(signal: np.ndarray, threshold: float, until: int) -> int:
+    """The last index ``i <= until`` where ``signal`` goes from ``<= threshold`` to above it.
+
+    That is the start of the last run above the threshold that begins by ``until``. If the signal
+    is already above at index 0 and never re-crosses, 0 is returned (a lower bound on the true
+    crossing); -1 if it is never above by ``until``.
+    """
+    above = signal[:until + 1] > threshold
+    starts = np.flatnonzero(above & ~np.concatenate([[False], above[:-1]]))
+    return int(starts[-1]) if len(starts) else -1
+
+
+# --------------------------------------------------------------------------------------------
+# Curvature along a trajectory
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CurvatureSeries:
+    """Curvature quantities at ``index`` (array indices into a trajectory), ``*_hat`` with c_t.
+
+    ``v_ratio_residual`` is ``sum_i u1_i^2 v_hat_t,i / v_hat_t-1,i`` minus the pure-decay ratio
+    and ``g2_over_v`` is ``sum_i u1_i^2 g_i^2 / v_hat_i``: both read in the top mode ``u1`` of
+    ``P^1/2 H P^1/2``, the direction that goes unstable.
+    """
+
+    index: np.ndarray
+    lam_max_hat: np.ndarray
+    lam_grad_a: np.ndarray
+    lam_grad_b: np.ndarray
+    lam_max_raw: np.ndarray
+    cos_top: np.ndarray
+    v_ratio_residual: np.ndarray
+    g2_over_v: np.ndarray
+
+    def at(self, i: int, name: str) -> float:
+        """Value of field ``name`` at trajectory index ``i`` (which must have been evaluated)."""
+        return float(getattr(self, name)[np.searchsorted(self.index, i)])
+
+
+def curvature_series(net: TanhNet, run: AdamTrajectory, indices, beta1: float,
+                     beta2: float) -> CurvatureSeries:
+    """Exact Hessian and :func:`preconditioned_curvature` at each index of a stored Adam run."""
+    rows = []
+    for i in indices:
+        i = int(i)
+        hessian = net.hessian(torch.from_numpy(run.theta[i]))
+        k: Curvature = preconditioned_curvature(hessian, run.grad[i], run.precond[i], i + 1,
+                                                beta1)
+        ratio = k.top_weights @ (run.v_hat[i] / run.v_hat[i - 1]) if i > 0 else np.nan
+        rows.append((i, k.lam_max_hat, k.lam_grad_a, k.lam_grad_b, k.lam_max_raw, k.cos_top,
+                     ratio - pure_decay_ratio(i + 1, beta2),
+                     k.top_weights @ (run.grad[i] ** 2 / run.v_hat[i])))
+    return CurvatureSeries(*(np.array(column) for column in zip(*rows)))
+
+
+@dataclass(frozen=True)
+class SpikeStory:
+    """One spike with its diagnostics window ``[t_on - before, t_pk + after]`` (spec claims 3-5).
+
+    Crossing indices are of the threshold ``2/lr``; ``cross_max`` is a lower bound when
+    ``lambda_max(H_hat)`` was already above at the window's first index.
+    """
+
+    spike: Spike
+    previous_end: int
+    series: CurvatureSeries
+    cross_max: int  # last upward crossing of lambda_max(H_hat) by t_on
+    cross_grad: int  # last upward crossing of lambda_grad^B(H_hat) by t_on
+
+    def pre_spike(self) -> np.ndarray:
+        """Mask of the calm window ``[max(prev_end + 5, t_on - 60), t_on - 10]``."""
+        lo = max(self.previous_end + 5, self.spike.t_on - 60)
+        return (self.series.index >= lo) & (self.series.index <= self.spike.t_on - 10)
+
+
+def spike_story(net: TanhNet, run: AdamTrajectory, spike: Spike, previous_end: int, lr: float,
+                beta1: float, beta2: float, before: int, after: int) -> SpikeStory:
+    """Dense diagnostics around one spike and the threshold crossings that precede it."""
+    lo, hi = max(spike.t_on - before, 1), min(spike.t_pk + after, len(run.loss) - 1)
+    series = curvature_series(net, run, range(lo, hi + 1), beta1, beta2)
+    threshold, until = 2 / lr, spike.t_on - lo
+
+    def crossing(signal: np.ndarray) -> int:
+        i = last_upward_crossing(signal, threshold, until)
+        return lo + i if i >= 0 else -1
+
+    return SpikeStory(spike, previous_end, series, crossing(series.lam_max_hat),
+                      crossing(series.lam_grad_b))
+
+
+
+def runs_above(signal: np.ndarray, threshold: float) -> list[tuple[int, int]]:
+    """Maximal runs ``(first, last)`` of consecutive positions with ``signal > threshold``."""
+    above = np.concatenate([[False], signal > threshold, [False]])
+    edges = np.flatnonzero(above[1:] != above[:-1])
+    return [(int(first), int(stop) - 1) for first, stop in zip(edges[::2], edges[1::2])]
+
+
+@dataclass(frozen=True)
+class WarningScore:
+    """A curvature signal read as a spike predictor (spec section 4, P1)."""
+
+    steps_above: int  # sampled steps with the signal above the threshold
+    episodes: int  # runs of consecutive samples above it
+    precision: float  # fraction of episodes containing a spike onset
+    recall: float  # fraction of spikes whose onset lies in an episode
+
+
+def warning_score(index: np.ndarray, signal: np.ndarray, threshold: float,
+                  found: list[Spike]) -> WarningScore:
+    """Score a signal sampled at trajectory rows ``index``: an episode ``(first, last)`` of
+    samples above ``threshold`` warns of a spike if its onset lies in
+    ``[index[first], index[last] + spacing]`` (spacing = the sampling step)."""
+    spacing = int(index[1] - index[0]) if len(index) > 1 else 1
+    windows = [(index[a], index[b] + spacing) for a, b in runs_above(signal, threshold)]
+    onsets = np.array([s.t_on for s in found])
+    hits = [np.any((onsets >= lo) & (onsets <= hi)) for lo, hi in windows]
+    caught = [any(lo <= t <= hi for lo, hi in windows) for t in onsets]
+    return WarningScore(int((signal > threshold).sum()), len(windows),
+                        float(np.mean(hits)) if hits else np.nan,
+                        float(np.mean(caught)) if len(caught) else np.nan)
