@@ -110,6 +110,7 @@ print(f"seeds {list(cfg.seeds)}: d={cfg.dim}, r={rank}, m={cfg.n_measurements}, 
 
 # %%
 n_eigs = min(5, cfg.width)
+eig_floor = min(1e-14, cfg.alpha**2 / 10)  # lower y limit: below lambda(W_0) ~ alpha^2
 colors = plt.cm.viridis(np.linspace(0, 0.85, rank))
 eig_colors = [*colors, *["0.6"] * (n_eigs - rank)]  # eigenvalues beyond r in grey
 fig, axes = plt.subplots(2, 2, figsize=(9, 6.5))
@@ -130,7 +131,7 @@ for s in range(rank):
                 lw=0.8)
 ax.text(0.42, 0.5, r"dashed: $\alpha^2(1+\mu\sigma_s)^{2t}$" + "\nrate $\\propto\\sigma_s$",
         transform=ax.transAxes)
-ax.set(ylim=(1e-14, 2), xlabel="step t", ylabel=r"$\lambda_i(W_t)$", title="(b) log scale")
+ax.set(ylim=(eig_floor, 2), xlabel="step t", ylabel=r"$\lambda_i(W_t)$", title="(b) log scale")
 ax = axes[1, 0]
 ax.semilogy(steps, main.errors, c="k")
 for s in range(rank):
@@ -295,7 +296,7 @@ k = cfg.width_under
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
 axes[0].semilogy(steps, main.eigenvalues[:, :rank], c="0.7", lw=1)
 axes[0].semilogy(steps, under.eigenvalues, c="C3")
-axes[0].set(ylim=(1e-14, 2), xlabel="step t", ylabel=r"$\lambda_i(W_t)$",
+axes[0].set(ylim=(eig_floor, 2), xlabel="step t", ylabel=r"$\lambda_i(W_t)$",
             title=f"(a) eigenvalues: k={k} (red), k={cfg.width} (grey)")
 for s in range(rank):
     axes[1].semilogy(steps, under.distances[:, s], c=colors[s],
