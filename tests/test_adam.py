@@ -225,6 +225,16 @@ def test_gd_follows_gradient_flow_and_regimes_classify():
     assert polynomial.adam_regime(4, 0.9, 0.8) == "oscillating"
 
 
+def test_fits_recover_known_rates():
+    steps = np.arange(1, 2001, dtype=float)
+    x = 0.9 ** steps  # so L = x^4 / 4 falls by 4 ln 0.9 per step
+    linear = polynomial.Trace(x, x ** 4 / 4, x ** 3, np.empty(0), np.empty(0))
+    assert polynomial.fitted_log_slope(linear, 1e-45, 1e-3) == pytest.approx(4 * math.log(0.9))
+    power = polynomial.Trace(steps, 3 * steps ** -2.0, steps, np.empty(0), np.empty(0))
+    assert polynomial.fitted_power(power, 100) == pytest.approx(-2.0)
+    assert polynomial.sublinear_exponent(4) == -2.0
+
+
 def test_power_loss_gradient_by_finite_differences():
     for k, x in [(2, 0.7), (4, -1.3), (3, -0.4)]:
         h = 1e-6
