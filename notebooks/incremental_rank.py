@@ -41,7 +41,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import companion
-from companion import sensing
+from companion import plotting, sensing
 
 run = companion.start("incremental_rank", mode, overrides)
 cfg = run.config
@@ -84,7 +84,9 @@ cfg = run.config
 # to $\ln(1/\alpha)$: a smaller initialisation gives longer plateaus, closer to $X_s$.
 #
 # Every claim below is checked on every seed of the configuration (0, 1, 2 in quick mode), and
-# reports the worst seed. Figures show the first seed.
+# reports the worst seed. Figures show the first seed, except where a shaded band shows all of
+# them: the line is then the median over seeds and the band runs from their minimum to their
+# maximum.
 
 # %%
 results = [sensing.run_seed(cfg, seed) for seed in cfg.seeds]
@@ -95,6 +97,7 @@ steps = np.arange(cfg.steps + 1)
 main = hero.sweep[cfg.alpha]
 t_hat = sensing.predicted_stage_times(sigmas, cfg.alpha, lr)
 levels = range(1, rank)  # the intermediate plateaus X_1 .. X_{r-1}
+seed_range = f"seeds {cfg.seeds[0]}..{cfg.seeds[-1]}"
 print(f"seeds {list(cfg.seeds)}: d={cfg.dim}, r={rank}, m={cfg.n_measurements}, "
       f"k={cfg.width}, mu={lr}, T={cfg.steps}, X_s by {cfg.best_rank_solver}")
 
@@ -106,7 +109,7 @@ print(f"seeds {list(cfg.seeds)}: d={cfg.dim}, r={rank}, m={cfg.n_measurements}, 
 # log scale, each one grows along a straight line of slope $2\ln(1+\mu\sigma_s)$, so larger
 # $\sigma_s$ grow faster and arrive first. The train error steps down through the best rank-$s$
 # errors $E(X_s)$. While it rests on a step, the iterate comes very close to $X_s$ in norm
-# (panel d), not only in loss.
+# (panel d, every seed), not only in loss.
 
 # %%
 n_eigs = min(5, cfg.width)
@@ -140,15 +143,21 @@ for s in range(rank):
 ax.set(xlabel="step t", ylabel=r"$E(W_t)$", title="(c) train error")
 ax.legend(loc="lower left")
 ax = axes[1, 1]
-for s in range(rank):
-    ax.semilogy(steps, main.distances[:, s], c=colors[s], label=rf"$\mathrm{{dist}}_{s + 1}$")
-ax.set(xlabel="step t", ylabel=r"$\|W_t-X_s\|_F/\|X^*\|_F$", title="(d) distance to $X_s$")
+ax.set_yscale("log")
+distance_bands = [plotting.band(ax, steps, [res.sweep[cfg.alpha].distances[:, s]
+                                             for res in results],
+                                rf"$\mathrm{{dist}}_{s + 1}$", colors[s]) for s in range(rank)]
+ax.set(xlabel="step t", ylabel=r"$\|W_t-X_s\|_F/\|X^*\|_F$",
+       title="(d) distance to $X_s$, all seeds")
 ax.legend()
 run.figure("fig1_staircase", fig,
            data={"eigenvalues": main.eigenvalues[:, :n_eigs], "errors": main.errors,
-                 "distances": main.distances, "predicted_stage_times": t_hat,
+                 **plotting.stacked_data(distance_bands, "distances"),
+                 "predicted_stage_times": t_hat,
                  "best_errors": hero.best_errors, "sigmas": sigmas},
-           caption=f"GD on $UU^\\top$, $k={cfg.width}$, $\\alpha={cfg.alpha:g}$, seed {hero.seed}.")
+           caption=f"GD on $UU^\\top$, $k={cfg.width}$, $\\alpha={cfg.alpha:g}$, seed {hero.seed} "
+                   f"in (a-c). (d): median over {seed_range}, band from their minimum to their "
+                   "maximum.")
 
 # %% [markdown]
 # **A1 (plateaus are the best rank-$s$ solutions).** For each intermediate $s$, the smallest
@@ -215,12 +224,12 @@ stage_times = np.array([[res.sweep[a].stage_times for a in alphas] for res in re
 min_dist = np.array([[res.sweep[a].distances.min(axis=0) for a in alphas] for res in results])
 min_dist_large = np.array([[res.large[a].distances.min(axis=0) for a in alphas_large]
                            for res in results])
-sweep_errors = np.array([hero.sweep[a].errors for a in alphas])
 
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.6))
 alpha_colors = plt.cm.plasma(np.linspace(0, 0.8, len(alphas)))
-for a, c, e in zip(alphas, alpha_colors, sweep_errors):
-    axes[0].semilogy(steps, e, c=c, label=rf"$\alpha$={a:g}")
+axes[0].set_yscale("log")
+error_bands = [plotting.band(axes[0], steps, [res.sweep[a].errors for res in results],
+                             rf"$\alpha$={a:g}", c) for a, c in zip(alphas, alpha_colors)]
 axes[0].set(xlabel="step t", ylabel=r"$E(W_t)$", title="(a) train error")
 axes[0].legend()
 grid = np.linspace(0, log_inv.max() * 1.05, 50)
@@ -232,21 +241,24 @@ for s in range(rank):
 axes[1].set(xlabel=r"$\ln(1/\alpha)$", ylabel="stage time $t_s$",
             title=r"(b) $t_s$ (circles, all seeds)")
 axes[1].legend()
+axes[2].set(xscale="log", yscale="log")
+approach_bands = [plotting.band(axes[2], alphas, min_dist[:, :, s - 1], f"$X_{s}$", colors[s - 1],
+                                marker="o", ms=3) for s in levels]
 for s in levels:
-    axes[2].loglog(alphas, np.median(min_dist[:, :, s - 1], axis=0), "-", c=colors[s - 1],
-                   label=rf"$X_{s}$ (median)")
     for i in range(len(results)):
-        axes[2].loglog(alphas, min_dist[i, :, s - 1], "o", c=colors[s - 1], ms=3, mfc="none")
         axes[2].loglog(alphas_large, min_dist_large[i, :, s - 1], "o", c="0.6", ms=4)
 axes[2].set(xlabel=r"$\alpha$", ylabel=r"$\min_t \mathrm{dist}_s(t)$",
             title=r"(c) closest approach; grey: large $\alpha$")
 axes[2].legend()
 run.figure("fig2_alpha_sweep", fig,
-           data={"alphas": alphas, "alphas_large": alphas_large, "train_errors": sweep_errors,
+           data={"alphas": alphas, "alphas_large": alphas_large,
+                 **plotting.stacked_data(error_bands, "train_errors"),
                  "stage_times": stage_times, "min_distances": min_dist,
+                 **plotting.stacked_data(approach_bands, "min_distances"),
                  "min_distances_large": min_dist_large},
-           caption="Plateaus lengthen and sharpen as $\\alpha$ shrinks; seeds "
-                   f"{list(cfg.seeds)} in (b, c), seed {hero.seed} in (a).")
+           caption="Plateaus lengthen and sharpen as $\\alpha$ shrinks. (a, c): median over "
+                   f"{seed_range}, band from their minimum to their maximum; (b): every seed; "
+                   "grey in (c): every seed at the large $\\alpha$.")
 
 # %% [markdown]
 # **A3 (time scale $\ln(1/\alpha)$).** For every $\alpha$ except the largest,
@@ -298,12 +310,13 @@ axes[0].semilogy(steps, main.eigenvalues[:, :rank], c="0.7", lw=1)
 axes[0].semilogy(steps, under.eigenvalues, c="C3")
 axes[0].set(ylim=(eig_floor, 2), xlabel="step t", ylabel=r"$\lambda_i(W_t)$",
             title=f"(a) eigenvalues: k={k} (red), k={cfg.width} (grey)")
+axes[1].set_yscale("log")
+under_bands = [plotting.band(axes[1], steps, [res.under.distances[:, s] for res in results],
+                             rf"$\mathrm{{dist}}_{s + 1}$, k={k}", colors[s]) for s in range(rank)]
 for s in range(rank):
-    axes[1].semilogy(steps, under.distances[:, s], c=colors[s],
-                     label=rf"$\mathrm{{dist}}_{s + 1}$, k={k}")
     axes[1].semilogy(steps, main.distances[:, s], c=colors[s], ls=":", lw=1)
 axes[1].set(xlabel="step t", ylabel=r"$\|W_t-X_s\|_F/\|X^*\|_F$",
-            title=f"(b) distances (dotted: k={cfg.width})")
+            title=f"(b) distances, all seeds (dotted: k={cfg.width})")
 axes[1].legend()
 axes[2].semilogy(steps, under.errors, c="C3", label=f"k={k}")
 axes[2].semilogy(steps, main.errors, c="0.6", label=f"k={cfg.width}")
@@ -313,10 +326,15 @@ axes[2].text(cfg.steps, hero.best_errors[k], f"$E(X_{k})$ = {hero.best_errors[k]
 axes[2].set(xlabel="step t", ylabel=r"$E(W_t)$", title="(c) train error")
 axes[2].legend()
 run.figure("fig3_under_parameterized", fig,
-           data={"eigenvalues_under": under.eigenvalues, "distances_under": under.distances,
-                 "errors_under": under.errors, "best_errors": hero.best_errors},
-           caption=f"k={k} < r={rank} next to k={cfg.width}, $\\alpha={cfg.alpha:g}$, "
-                   f"seed {hero.seed}: the k={k} run ends on the $X_{k}$ plateau.")
+           data={"eigenvalues_under": under.eigenvalues,
+                 **plotting.stacked_data(under_bands, "distances_under"),
+                 "distances_main": main.distances, "eigenvalues_main": main.eigenvalues[:, :rank],
+                 "errors_under": under.errors, "errors_main": main.errors,
+                 "best_errors": hero.best_errors},
+           caption=f"k={k} < r={rank} next to k={cfg.width}, $\\alpha={cfg.alpha:g}$: the "
+                   f"k={k} run ends on the $X_{k}$ plateau. Seed {hero.seed} in (a, c) and in the "
+                   f"dotted k={cfg.width} lines; the k={k} distances in (b) are the median over "
+                   f"{seed_range}, band from their minimum to their maximum.")
 
 # %% [markdown]
 # **A5 (under-parameterised).** The final iterate is $X_k$: $\mathrm{dist}_k(T)\le10^{-6}$
@@ -373,18 +391,20 @@ x1, y1 = corners[0, :2]
 axes[1].set(xlim=(x1 - 0.03, x1 + 0.006), ylim=(-0.004, 0.03),
             title=r"(b) zoom on the turn at $X_1$")
 ax = axes[2]
-for i in range(len(results)):
-    ax.loglog(alphas, path_distances[i], "o", c="C0", ms=4, mfc="none")
-ax.loglog(alphas, np.median(path_distances, axis=0), "-", c="C0", label="median over seeds")
+ax.set(xscale="log", yscale="log")
+path_band = plotting.band(ax, alphas, path_distances, "median over seeds, band min-max", "C0",
+                          marker="o", ms=4)
 ax.set(xlabel=r"$\alpha$ ($\varepsilon=\alpha^2$)", ylabel=r"$H(\alpha)$",
        title="(c) distance between the GD and GLRL paths")
 ax.legend()
 run.figure("fig4_glrl", fig,
            data={"alphas": alphas, "path_distances": path_distances,
+                 **path_band.data("path_distances"),
                  "glrl_coordinates": greedy.coordinates, "best_coordinates": corners,
                  "gd_coordinates": np.array([hero.sweep[a].coordinates for a in alphas])},
            caption="The whole GD path, transitions included, converges to the GLRL path as "
-                   f"$\\alpha\\to0$ (seed {hero.seed} in (a, b), all seeds in (c)).")
+                   f"$\\alpha\\to0$. Seed {hero.seed} in (a, b); (c): median over {seed_range}, "
+                   "band from their minimum to their maximum.")
 
 # %% [markdown]
 # **A6 (GD follows GLRL).** GLRL runs exactly $r$ phases, and each phase ends at the best

@@ -1,0 +1,64 @@
+"""The across-seed band: the plotted line and fill are the median and min-max of the curves."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from companion.plotting import band, stacked_data  # noqa: E402
+
+X = np.array([0.0, 1.0, 2.0, 3.0])
+CURVES = np.array([[1.0, 5.0, 2.0, 7.0],
+                   [3.0, 4.0, 9.0, 1.0],
+                   [2.0, 6.0, 4.0, 0.5],
+                   [8.0, 0.0, 3.0, 2.0]])  # an even number of seeds: median averages two
+
+
+def plotted(curves):
+    fig, ax = plt.subplots()
+    result = band(ax, X, curves, label="runs", color="C2", ls="--")
+    (line,) = ax.get_lines()
+    (fill,) = ax.collections
+    vertices = fill.get_paths()[0].vertices
+    plt.close(fig)
+    return result, line, vertices
+
+
+def test_line_is_the_median_and_fill_the_min_max():
+    result, line, vertices = plotted(CURVES)
+    median = np.array([2.5, 4.5, 3.5, 1.5])  # by hand: middle pair of each sorted column
+    np.testing.assert_array_equal(result.median, median)
+    np.testing.assert_array_equal(result.median, np.median(CURVES, axis=0))
+    np.testing.assert_array_equal(line.get_xdata(), X)
+    np.testing.assert_array_equal(line.get_ydata(), median)
+    assert line.get_label() == "runs" and line.get_linestyle() == "--"
+    for x, low, high in zip(X, [1.0, 0.0, 2.0, 0.5], [8.0, 6.0, 9.0, 7.0]):
+        ys = vertices[vertices[:, 0] == x, 1]
+        assert ys.min() == low and ys.max() == high
+    np.testing.assert_array_equal(result.low, CURVES.min(axis=0))
+    np.testing.assert_array_equal(result.high, CURVES.max(axis=0))
+
+
+def test_one_seed_is_a_line_with_an_empty_band():
+    result, line, vertices = plotted(CURVES[:1])
+    np.testing.assert_array_equal(line.get_ydata(), CURVES[0])
+    np.testing.assert_array_equal(result.low, result.high)
+    assert set(vertices[:, 1]) <= set(CURVES[0])
+
+
+def test_data_names_the_three_arrays():
+    result, _, _ = plotted(CURVES)
+    data = result.data("loss")
+    assert sorted(data) == ["loss_max", "loss_median", "loss_min"]
+    np.testing.assert_array_equal(data["loss_min"], CURVES.min(axis=0))
+
+
+def test_stacked_data_has_one_row_per_band():
+    first, _, _ = plotted(CURVES)
+    second, _, _ = plotted(CURVES[:2])
+    data = stacked_data([first, second], "d")
+    np.testing.assert_array_equal(data["d_median"], [np.median(CURVES, axis=0),
+                                                     CURVES[:2].mean(axis=0)])
+    np.testing.assert_array_equal(data["d_max"][1], CURVES[:2].max(axis=0))
