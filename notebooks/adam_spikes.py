@@ -50,7 +50,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from companion import adam, polynomial, spikes
+from companion import adam, plotting, polynomial, spikes
 
 run = companion.start("adam_spikes", mode, overrides)
 cfg = run.config
@@ -425,14 +425,15 @@ run.exploratory("lead_lam_grad_onset_max", "max over examined spikes of t_on - "
 # (with $\epsilon=0.1$, $c\,\lambda_{\max}(H)/\epsilon<2/\eta$ at every step, so spikes are
 # impossible); AMSGrad, $\hat v\leftarrow\max(\hat v_{\max},\hat v)$, never lets $\hat v$ decay; and
 # a smaller $\beta_2$ makes $\hat v$ track $g^2$ closely, so that a growing instability is caught
-# sooner. We train the same network 3000 steps with each (one seed in quick mode, six in paper
-# mode).
+# sooner. We train the same network 3000 steps with each, from several initialisations (seeds
+# 0–2 in quick mode, 0–5 in paper mode); the claims take the worst seed.
 #
 # AMSGrad here is the spec's $\max$ over the bias-corrected $\hat v$.
 # `torch.optim.Adam(amsgrad=True)` takes the maximum of the raw $v$ and bias-corrects
 # afterwards, so its $\hat v$ still shrinks by $(1-\beta_2^t)/(1-\beta_2^{t+1})$ per step, about a
-# factor 10 over the first few thousand steps at $\beta_2=0.999$. That is enough to keep the
-# spikes (its spike count is reported below, not asserted): the fix must stop *all* decay.
+# factor 10 over the first few thousand steps at $\beta_2=0.999$. That is enough to let spikes
+# through on some seeds (its spike counts are reported below, not asserted): the fix must stop
+# *all* decay.
 
 # %%
 variants = {
@@ -443,12 +444,16 @@ variants = {
 }
 counted = {f"beta2 = {b:g}": dict(betas=(beta1, b), eps=cfg.eps) for b in cfg.beta2_counted}
 counted["torch AMSGrad"] = dict(betas=(beta1, beta2), eps=cfg.eps, amsgrad="torch")
-ablation = {}  # (seed, name) -> loss curve
+eps_name = f"eps = {cfg.eps_large:g}"
+ablation, eps_runs = {}, {}  # (seed, name) -> loss curve; seed -> the eps_large trajectory
 for seed in cfg.ablation_seeds:
     start = net.init(seed)
     for name, options in {**variants, **counted}.items():
-        ablation[seed, name] = adam.run_adam(net.grad_and_loss, start, cfg.steps_ablation, lr,
-                                             keep_state=False, **options).loss
+        trajectory = adam.run_adam(net.grad_and_loss, start, cfg.steps_ablation, lr,
+                                   keep_state=name == eps_name, **options)  # the bound needs theta
+        ablation[seed, name] = trajectory.loss
+        if name == eps_name:
+            eps_runs[seed] = trajectory
 ablation_spikes = {key: spikes.detect_spikes(loss) for key, loss in ablation.items()}
 
 
@@ -458,56 +463,70 @@ def max_amplitude(key):
 
 for name in {**variants, **counted}:
     counts = [len(ablation_spikes[s, name]) for s in cfg.ablation_seeds]
-    amplitudes = [round(max_amplitude((s, name)), 1) for s in cfg.ablation_seeds]
+    amplitudes = [round(float(max_amplitude((s, name))), 1) for s in cfg.ablation_seeds]
     finals = [f"{ablation[s, name][-1]:.2g}" for s in cfg.ablation_seeds]
     print(f"{name:>14}: spikes per seed {counts}, max amplitude {amplitudes}, final {finals}")
 
 # %%
-eps_name = f"eps = {cfg.eps_large:g}"
-eps_run = adam.run_adam(net.grad_and_loss, theta0, cfg.steps_ablation, lr, (beta1, beta2),
-                        cfg.eps_large)
 bound_rows = np.arange(0, cfg.steps_ablation, cfg.bound_every)
-lam_raw_eps = np.array([np.linalg.eigvalsh(net.hessian(torch.from_numpy(eps_run.theta[i])))[-1]
-                        for i in bound_rows])
+lam_raw_eps = np.array([[np.linalg.eigvalsh(net.hessian(torch.from_numpy(eps_run.theta[i])))[-1]
+                         for i in bound_rows] for eps_run in eps_runs.values()])  # (seed, row)
 c_late = (1 - beta1) / (1 + beta1)  # c_t once its bias correction has faded (t >~ 50)
 eps_bound = c_late * lam_raw_eps.max() / cfg.eps_large * scale
-first_step_bound = adam.momentum_factor(1, beta1) * lam_raw_eps[0] / cfg.eps_large * scale
+first_step_bound = adam.momentum_factor(1, beta1) * lam_raw_eps[:, 0].max() / cfg.eps_large * scale
 
+
+def short(name):
+    """A variant's name as a key: 'beta2 = 0.9' -> 'beta2_0.9'."""
+    return name.replace(" = ", "_").replace(" ", "_")
+
+
+seeds = cfg.ablation_seeds
+seed_range = f"seeds {seeds[0]}..{seeds[-1]}"
 fig, ax = plt.subplots(figsize=(8, 4))
+ax.set_yscale("log")
+mitigation_data = {"steps": np.arange(1, cfg.steps_ablation + 1)}
 for (name, _), c in zip(variants.items(), ["C0", "C1", "C2", "C3"]):
-    ax.semilogy(np.arange(1, cfg.steps_ablation + 1), ablation[cfg.seed, name], c=c, lw=1,
-                label=f"{name}: {len(ablation_spikes[cfg.seed, name])} spikes")
-ax.set(xlabel="step t", ylabel="loss", title=f"Mitigations, seed {cfg.seed}")
+    counts = [len(ablation_spikes[s, name]) for s in seeds]
+    curves = [ablation[s, name] for s in seeds]
+    mitigation_data.update(plotting.band(ax, mitigation_data["steps"], curves,
+                                         f"{name}: {', '.join(map(str, counts))} spikes", c,
+                                         lw=1).data(f"loss_{short(name)}"))
+    mitigation_data[f"spikes_{short(name)}"] = np.array(counts)
+ax.set(xlabel="step t", ylabel="loss", title=f"Mitigations, {seed_range}")
 ax.legend()
-run.figure("f4_mitigations", fig,
-           data={name.replace(" ", "_"): ablation[cfg.seed, name] for name in variants},
+run.figure("f4_mitigations", fig, data=mitigation_data,
            caption="Large $\\epsilon$ and AMSGrad remove the spikes (at the price of a higher "
-                   "loss); $\\beta_2=0.9$ keeps them, smaller.")
+                   "loss); $\\beta_2=0.9$ keeps them, smaller. Lines: median loss over "
+                   f"{seed_range}; bands: from their minimum to their maximum at each step; "
+                   "legend: spike count on each seed.")
 
 # %% [markdown]
-# **6 (`mitigations`).** With $\epsilon=0.1$ there are no spikes, and the bound
+# **6 (`mitigations`).** On every seed: with $\epsilon=0.1$ there are no spikes, and the bound
 # $c\,\lambda_{\max}(H)\,\eta/(2\epsilon)<1$ holds along that run (checked every 100 steps,
-# with $c=(1-\beta_1)/(1+\beta_1)$); AMSGrad has no spikes; and
-# $\beta_2=0.9$'s largest spike is less than half of Adam's, on every seed.
+# with $c=(1-\beta_1)/(1+\beta_1)$); AMSGrad has no spikes; and $\beta_2=0.9$'s largest spike
+# is less than half of Adam's. The ratio of each seed is listed after the claim.
 
 # %%
-seeds = cfg.ablation_seeds
 run.claim("6", "mitigations", f"max over seeds of spike count, eps = {cfg.eps_large:g}",
           max(len(ablation_spikes[s, eps_name]) for s in seeds), "<=", 0)
-run.claim("6", "mitigations", "c lambda_max(H) eta / (2 eps) along the eps run", eps_bound,
-          "<", 1)
+run.claim("6", "mitigations", "max over seeds of c lambda_max(H) eta / (2 eps) along the eps run",
+          eps_bound, "<", 1)
 run.claim("6", "mitigations", "max over seeds of spike count, AMSGrad",
           max(len(ablation_spikes[s, "AMSGrad"]) for s in seeds), "<=", 0)
 small = f"beta2 = {cfg.beta2_small:g}"
 run.claim("6", "mitigations", f"max over seeds of max amplitude ({small}) / max amplitude (Adam)",
           max(max_amplitude((s, small)) / max_amplitude((s, "Adam")) for s in seeds), "<", 0.5)
-run.exploratory("eps_bound_first_step", "c_1 lambda_max(H_1) eta / (2 eps) at t = 1, where "
-                "c_1 = 1/(1+b1) still carries the bias correction", first_step_bound)
+for s in seeds:
+    run.exploratory(f"amplitude_ratio_seed_{s}", f"max amplitude ({small}) / max amplitude "
+                    f"(Adam), seed {s}", max_amplitude((s, small)) / max_amplitude((s, "Adam")))
+run.exploratory("eps_bound_first_step", "max over seeds of c_1 lambda_max(H_1) eta / (2 eps) at "
+                "t = 1, where c_1 = 1/(1+b1) still carries the bias correction", first_step_bound)
 run.exploratory("amsgrad_final_loss_ratio", "min over seeds of final loss AMSGrad / Adam",
                 min(ablation[s, "AMSGrad"][-1] / ablation[s, "Adam"][-1] for s in seeds))
-run.exploratory("torch_amsgrad_spikes", "min over seeds of spike count with "
+run.exploratory("torch_amsgrad_spikes", "max over seeds of spike count with "
                 "torch.optim.Adam(amsgrad=True) semantics (max of raw v)",
-                min(len(ablation_spikes[s, "torch AMSGrad"]) for s in seeds))
+                max(len(ablation_spikes[s, "torch AMSGrad"]) for s in seeds))
 
 # %% [markdown]
 # ## Part D (bonus): Adam on a degenerate minimum
@@ -686,9 +705,11 @@ run.exploratory("amsgrad_x4_final_loss", "AMSGrad loss on x^4 at the last step",
 # ## Negative and unasserted results
 #
 # - **Lower $\beta_2$ and the number of spikes.** The paper reports fewer spikes at lower
-#   $\beta_2$. Only the amplitude reproduces (claim 6), and only narrowly: the ratio is close to
-#   the bound of 0.5 at seed 0, and on one of the six seeds of paper mode it exceeds it. The
-#   counts, below, do not decrease monotonically with $\beta_2$.
+#   $\beta_2$. Here $\beta_2=0.9$ makes the largest spike smaller than Adam's, but not by the
+#   factor of two that claim 6 asks on every seed: the ratio is below 0.5 on some seeds and
+#   above it on others (seed 1, in both modes), so claim 6 fails. The spec measured 0.02–0.2 on
+#   its six seeds; this reconstruction does not reproduce that margin. The counts, below, do
+#   not decrease monotonically with $\beta_2$.
 # - **False alarms.** $\lambda_{\max}(\hat H)$ is above threshold on about twice as many steps
 #   as $\lambda_{\rm grad}(\hat H)$, far milder than the paper's 1010 crossings for 77 spikes.
 #   Counted on the overview samples (every 20 steps in quick mode, every step in paper mode),
@@ -707,9 +728,10 @@ run.exploratory("amsgrad_x4_final_loss", "AMSGrad loss on x^4 at the last step",
 for name in ["Adam", small, *counted]:
     if name == "torch AMSGrad":
         continue
-    run.exploratory(f"spike_count_{name.replace(' = ', '_').replace(' ', '_')}",
-                    f"spike count, {name} (seed {cfg.seed}, {cfg.steps_ablation} steps)",
-                    len(ablation_spikes[cfg.seed, name]))
+    counts = [len(ablation_spikes[s, name]) for s in seeds]
+    for extreme, value in (("min", min(counts)), ("max", max(counts))):
+        run.exploratory(f"spike_count_{short(name)}_{extreme}", f"{extreme} over {seed_range} of "
+                        f"the spike count, {name} ({cfg.steps_ablation} steps)", value)
 signals = {"lam_max_hat": "lambda_max(H^)", "lam_grad_b": "lambda^B_grad(H^)",
            "lam_max_raw": "lambda_max(H)"}
 scores = {field: spikes.warning_score(overview.index, getattr(overview, field), 2 / lr, found)

@@ -180,7 +180,7 @@ class AdamSpikesConfig:
     overview_every: int = 20  # Hessian every this many steps over the whole run (1 = all)
     # Part C: mitigations, loss only
     steps_ablation: int = 3000
-    n_seeds_ablation: int = 1
+    n_seeds_ablation: int = 3
     eps_large: float = 0.1
     beta2_small: float = 0.9
     beta2_counted: tuple[float, ...] = (0.99, 0.95)  # spike counts only (spec section 9)
