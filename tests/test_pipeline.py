@@ -95,12 +95,12 @@ def test_run_publishes_notebook_figure_and_claims(toy_root):
 
 def test_unknown_parameter_is_rejected_before_any_kernel(toy_root):
     before = fingerprint(toy_root)
-    shutil.rmtree(toy_root.staging(TOY), ignore_errors=True)
+    shutil.rmtree(toy_root.staging_root, ignore_errors=True)
     with pytest.raises(ParameterError, match=r"unknown parameter 'slop'.*seed, slope, fail"):
         run_chapter(TOY, overrides={"slop": "2"}, paths=toy_root)
     with pytest.raises(ParameterError, match=r"'slope' expects float, got 'steep'"):
         run_chapter(TOY, overrides={"slope": "steep"}, paths=toy_root)
-    assert not toy_root.staging(TOY).exists(), "a kernel was started for bad input"
+    assert not toy_root.staging_root.exists(), "a kernel was started for bad input"
     assert fingerprint(toy_root) == before
 
 

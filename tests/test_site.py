@@ -19,6 +19,10 @@ from conftest import ROOT
 
 SITE = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "build" / "screenshots"
+# sphinx-thebe 0.3.1 under jupyter-book 1.0.4 adds its one-line config script to every page
+# twice; the second `const THEBE_JS_URL` throws. Harmless here (thebe is off; launch buttons
+# go to Binder and Colab), and not ours to fix, so it is the one page error tolerated.
+KNOWN_UPSTREAM_ERRORS = {"Identifier 'THEBE_JS_URL' has already been declared"}
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update",
                 "--disable-sync"]
@@ -91,7 +95,7 @@ def test_page_loads_offline_with_images_and_math(server, browser, page_path):
         "img", "imgs => imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
     assert not broken, f"{page_path}: images that did not load: {broken}"
     if page.locator(".math").count() > 0:
-        page.wait_for_selector("mjx-container", timeout=15_000)
+        page.wait_for_selector("mjx-container", state="attached", timeout=15_000)
         raw = page.locator(".math:not(:has(mjx-container))").count()
         assert raw == 0, f"{page_path}: {raw} math elements left as raw TeX"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -99,6 +103,7 @@ def test_page_loads_offline_with_images_and_math(server, browser, page_path):
                     full_page=False)
     page.close()
     assert not outside, f"{page_path}: requests left 127.0.0.1: {outside}"
+    errors = [e for e in errors if e not in KNOWN_UPSTREAM_ERRORS]
     assert not errors, f"{page_path}: JavaScript errors: {errors}"
 
 

@@ -3,7 +3,7 @@
 The path of one run (DESIGN.md):
 
     notebooks/<chapter>.py  --jupytext-->  build/notebooks/<chapter>.ipynb
-        --papermill (cwd = repo root)-->   build/staging/<chapter>/  (notebook + results)
+        --papermill (cwd = repo root)-->   build/staging/<chapter>-XXXX/  (notebook + results)
         --on success, replace-->           book/chapters/<chapter>.ipynb, build/results/<chapter>/
 
 Nothing is written to the published places until the kernel has finished without error, so a
@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,8 +46,9 @@ class Paths:
     def converted(self, chapter: Chapter) -> Path:
         return self.root / "build" / "notebooks" / f"{chapter.name}.ipynb"
 
-    def staging(self, chapter: Chapter) -> Path:
-        return self.root / "build" / "staging" / chapter.name
+    @property
+    def staging_root(self) -> Path:
+        return self.root / "build" / "staging"
 
     def results(self, chapter: Chapter) -> Path:
         return self.root / "build" / "results" / chapter.name
@@ -187,8 +189,9 @@ def run_chapter(chapter: Chapter, mode: str = "quick", overrides: dict | None = 
             and paths.executed(chapter).exists()):
         return Execution(chapter.name, mode, "cached", published["wall_s"], chapter.budget_s, key)
 
-    staging = paths.staging(chapter)
-    shutil.rmtree(staging, ignore_errors=True)
+    paths.staging_root.mkdir(parents=True, exist_ok=True)
+    # A folder of its own per run, so two runs of one chapter never write into each other.
+    staging = Path(tempfile.mkdtemp(prefix=f"{chapter.name}-", dir=paths.staging_root))
     staged_results = staging / "results"
     staged_results.mkdir(parents=True)
     staged_notebook = staging / f"{chapter.name}.ipynb"
@@ -216,6 +219,7 @@ def run_chapter(chapter: Chapter, mode: str = "quick", overrides: dict | None = 
     execution = Execution(chapter.name, mode, "executed", wall_s, chapter.budget_s, key)
     (staged_results / EXECUTION_RECORD).write_text(json.dumps(execution.__dict__, indent=1))
     _publish(chapter, staged_notebook, staged_results, paths)
+    shutil.rmtree(staging)
     paths.failure(chapter).unlink(missing_ok=True)
     return execution
 

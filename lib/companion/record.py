@@ -134,7 +134,7 @@ class Run:
         arrays = {key: np.asarray(value) for key, value in data.items()}
         if not arrays:
             raise ValueError(f"figure '{name}' has no data: pass the arrays it plots")
-        np.savez(self.results_dir / f"{name}.npz", **arrays)
+        np.savez_compressed(self.results_dir / f"{name}.npz", **arrays)
         png_metadata = {**PNG_METADATA, "Title": f"{self.chapter.name}/{name}",
                         "Description": self.command, "Source": self._git["commit"]}
         fig.savefig(self.results_dir / f"{name}.png", metadata=png_metadata)
