@@ -516,7 +516,9 @@ run.claim("6", "mitigations", "max over seeds of spike count, AMSGrad",
           max(len(ablation_spikes[s, "AMSGrad"]) for s in seeds), "<=", 0)
 small = f"beta2 = {cfg.beta2_small:g}"
 run.claim("6", "mitigations", f"max over seeds of max amplitude ({small}) / max amplitude (Adam)",
-          max(max_amplitude((s, small)) / max_amplitude((s, "Adam")) for s in seeds), "<", 0.5)
+          max(max_amplitude((s, small)) / max_amplitude((s, "Adam")) for s in seeds), "<", 0.5,
+          known_failure="on some seeds of this reconstruction beta2 = 0.9 spikes reach more "
+                        "than half of Adam's; per-seed ratios below, spec measured 0.02-0.2")
 for s in seeds:
     run.exploratory(f"amplitude_ratio_seed_{s}", f"max amplitude ({small}) / max amplitude "
                     f"(Adam), seed {s}", max_amplitude((s, small)) / max_amplitude((s, "Adam")))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .chapters import CHAPTERS, Chapter
 from .execute import ChapterFailed, Execution, Paths, run_chapter
-from .record import format_value
+from .record import claim_result, format_value
 
 BUDGET_FACTOR = 2.0
 VERDICTS = {"all": "reproduced", "some": "partly reproduced", "none": "not reproduced"}
@@ -63,7 +63,8 @@ def status_page(paths: Paths) -> str:
                   "| claim | check | measured | bound | result |", "|---|---|---|---|---|"]
         lines += [f"| {c['claim_id']} `{c['name']}` | {c['statement']} | "
                   f"{format_value(c['value'])} | {c['op']} {format_value(c['bound'])} | "
-                  f"{'pass' if c['passed'] else '**FAIL**'} |" for c in claims["claims"]]
+                  f"{claim_result(c['passed'], c.get('known_failure', ''))} |"
+                  for c in claims["claims"]]
         if claims["exploratory"]:
             lines += ["", "Shown, deliberately not asserted:", "",
                       "| quantity | meaning | measured |", "|---|---|---|"]
