@@ -122,18 +122,30 @@ class EmbeddingDepthConfig:
     input_dim: int = 8
     n_outputs: int = 3
     sample_grid: tuple[int, ...] = (1, 2, 3, 5, 7, 9, 12, 16, 24)
-    # Extension (section 7): ReLU sign-type linearization
+    # Controls (section 7): LayerNorm at the small init, and no normalisation at standard init
+    control_depth: int = 3
+    standard_init_scale: float = 1.0
+    control_steps: int = 600  # both controls leave the plateau within a few hundred steps
+    # Extension (section 7): ReLU sign-type linearization, seeds seed .. seed + relu_seeds - 1
     relu_bias_init: float = 2.0
-    relu_steps: int = 3000
+    relu_steps: int = 1000
+    relu_seeds: int = 1
 
     def __post_init__(self) -> None:
         _require(self.hidden_width > 0 and self.n_train > 1, "hidden_width, n_train must be > 0")
         _require(all(d >= 1 for d in self.depths), "depths must be >= 1")
         _require(all(d >= 2 for d in self.bn_depths), "bn_depths must be >= 2 (see spec pitfalls)")
         _require(self.init_scale > 0 and self.learning_rate > 0, "init_scale, learning_rate > 0")
-        _require(self.steps > 0 and self.relu_steps > 0, "steps must be > 0")
+        _require(min(self.steps, self.relu_steps, self.control_steps) > 0, "steps must be > 0")
         _require(0 < self.log_every <= self.steps, "log_every must be in (0, steps]")
         _require(all(n >= 1 for n in self.sample_grid), "sample_grid entries must be >= 1")
+        _require(self.control_depth >= 2, "control_depth must be >= 2 (BN is degenerate at 1)")
+        _require(self.standard_init_scale > 0 and self.relu_seeds >= 1,
+                 "standard_init_scale must be > 0 and relu_seeds >= 1")
+        _require(self.target_noise >= 0 and self.newton_iterations > 0,
+                 "target_noise must be >= 0 and newton_iterations > 0")
+        _require(self.input_dim >= 1 and self.n_outputs >= 1 and self.n_points_2d > 3,
+                 "input_dim, n_outputs must be >= 1 and n_points_2d > 3")
 
 
 EMBEDDING_DEPTH_QUICK = EmbeddingDepthConfig()
@@ -145,6 +157,9 @@ EMBEDDING_DEPTH_PAPER = dataclasses.replace(
     bn_depths=(2, 3, 4, 5, 6),
     steps=20_000,
     log_every=20,
+    relu_steps=3000,
+    relu_seeds=5,
+    control_steps=4000,
 )
 
 
@@ -255,6 +270,9 @@ CHAPTERS: dict[str, Chapter] = {
         Chapter("incremental_rank", "Incremental rank learning",
                 {"quick": INCREMENTAL_RANK_QUICK, "paper": INCREMENTAL_RANK_PAPER}, 60,
                 "d=50, r=5, m=10000, five seeds"),
+        Chapter("embedding_depth", "The embedding principle in depth",
+                {"quick": EMBEDDING_DEPTH_QUICK, "paper": EMBEDDING_DEPTH_PAPER}, 60,
+                "width 100, depths 1-6, 20k steps: a reconstruction"),
         Chapter("adam_spikes", "Adaptive preconditioners trigger loss spikes in Adam",
                 {"quick": ADAM_SPIKES_QUICK, "paper": ADAM_SPIKES_PAPER}, 60,
                 "20k steps, ten spikes examined, six ablation seeds"),

@@ -102,7 +102,7 @@ def train(model: NormedMLP, x: torch.Tensor, y: torch.Tensor, lr: float, steps: 
         if step % log_every == 0:
             indices = [nonlinearity_index(z, model.sigma) for z in zs]
             grad_norm = torch.cat([p.grad.reshape(-1) for p in model.parameters()]).norm()
-            rows.append((step, float(loss), max(indices), min(indices),
+            rows.append((step, loss.item(), max(indices), min(indices),
                          float((out.detach().double() - ls.fit).norm()) / fit_norm,
                          float(grad_norm), linearised_fraction(torch.cat(zs, dim=1).detach())))
         if step < steps:
