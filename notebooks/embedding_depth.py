@@ -216,7 +216,8 @@ run.figure("fig2_hessian_spectra", fig,
                  "t": t_line, "loss_drop": drop, "quadratic": quadratic},
            caption="Hessian spectra of the shallow minimum and its lifts; the pure lift stays "
            "PSD (F3), the generic and 2-step lifts are strict saddles. Right: the loss along "
-           "the most negative direction of the generic lift follows the quadratic model.")
+           "the most negative direction of the generic lift: the quadratic model "
+           "(1/2) lambda_min t^2 near t = 0, with cubic terms visible beyond |t| ~ 0.01.")
 
 # %%
 all_deltas = [r["delta_f"] for r in rows.values()]
