@@ -272,7 +272,7 @@ CHAPTERS: dict[str, Chapter] = {
                 "d=50, r=5, m=10000, five seeds"),
         Chapter("embedding_depth", "The embedding principle in depth",
                 {"quick": EMBEDDING_DEPTH_QUICK, "paper": EMBEDDING_DEPTH_PAPER}, 60,
-                "width 100, depths 1-6, 20k steps: a reconstruction"),
+                "width 100, depths 1-6, 20k steps"),
         Chapter("adam_spikes", "Adaptive preconditioners trigger loss spikes in Adam",
                 {"quick": ADAM_SPIKES_QUICK, "paper": ADAM_SPIKES_PAPER}, 60,
                 "20k steps, ten spikes examined, six ablation seeds"),
