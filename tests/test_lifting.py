@@ -49,21 +49,38 @@ def test_lift_after_every_layer_preserves_outputs_and_criticality(q):
     assert torch.allclose(z[:, lift.n_signal:], torch.full_like(z[:, lift.n_signal:], -1.0))
 
 
-def test_closed_form_block_gradients_match_autograd_away_from_criticality():
-    net = MLP((2, 3, 1), "elu")
+@pytest.mark.parametrize("activation", ["elu", "relu"])
+@pytest.mark.parametrize("q", [0, 1, 2])
+def test_closed_form_gradients_match_autograd_away_from_criticality(activation, q):
+    """At a generic point (nonzero gradient) every lifted gradient is the spec's closed form in
+    the shallow errors delta, and the copied layers get exactly the shallow gradient."""
+    net = MLP((2, 4, 3, 2), activation)
     gen = torch.Generator().manual_seed(4)
     theta = net.init(gen)
-    x = torch.randn(25, 2, generator=gen, dtype=torch.float64)
-    y = torch.randn(25, 1, generator=gen, dtype=torch.float64)
-    lift = lifting.critical_lift(net, theta, x, 1, torch.eye(3, dtype=torch.float64),
-                                 eps=lifting.alternating([0.4]))
-    delta = lifting.preactivation_errors(net, theta, x, y, 2)
+    x = torch.randn(9, 2, generator=gen, dtype=torch.float64)
+    y = torch.randn(9, 2, generator=gen, dtype=torch.float64)
+    width = net.widths[q]
+    signal = torch.randn(width + 1, width, generator=gen, dtype=torch.float64)
+    lift = lifting.critical_lift(net, theta, x, q, signal, eps=lifting.alternating([0.4, 0.7]),
+                                 c0=-1.0 if activation == "elu" else 1.0)
+    g_deep = grad(lift.net.loss_fn(x, y))(lift.theta)
+    g_shallow = grad(net.loss_fn(x, y))(theta)
+    assert g_deep.norm() > 1e-3  # not a comparison of zeros
+    for layer in range(1, net.depth + 1):
+        if layer != q + 1:
+            deep_layer = layer if layer <= q else layer + 1
+            np.testing.assert_allclose(g_deep[lift.net.layer_indices(deep_layer)].numpy(),
+                                       g_shallow[net.layer_indices(layer)].numpy(),
+                                       rtol=1e-10, atol=1e-14)
+    delta = lifting.preactivation_errors(net, theta, x, y, q + 1)
     closed = lifting.lifted_block_gradients(lift, delta, x)
-    g = grad(lift.net.loss_fn(x, y))(lift.theta)
-    layers = lift.net.unpack(g)
-    (ga, gc), (gw, gb) = layers[1], layers[2]
+    (ga, gc), (gw, gb) = lift.net.unpack(g_deep)[q:q + 2]
     for name, value in (("A", ga), ("c", gc), ("W_tilde", gw), ("b_tilde", gb)):
-        np.testing.assert_allclose(closed[name].numpy(), value.numpy(), atol=1e-14, rtol=1e-12)
+        np.testing.assert_allclose(closed[name].numpy(), value.numpy(), atol=1e-14, rtol=1e-10)
+    # the error sent upstream is the shallow one, W[q+1]^T delta_i, because A_s^+ A_s = I
+    w_next = net.unpack(theta)[q][0]
+    np.testing.assert_allclose(closed["upstream_error"].numpy(), (delta @ w_next).numpy(),
+                               atol=1e-14, rtol=1e-10)
 
 
 def test_f4_block_formula_matches_the_autograd_hessian_block():
@@ -100,6 +117,26 @@ def test_f5_dimension_matches_the_measured_jacobian_rank(n):
     measured = lifting.fibre_dimension(lift.net, lift.theta, x, params=block)
     assert measured == lifting.f5_dimension(len(block), k, x)
     assert measured == len(block) - k * min(n, d + 1)
+
+
+@pytest.mark.parametrize("n", [1, 3, 5])
+def test_f5_dimension_of_an_inner_layer_lift(n):
+    """Lift after the hidden layer of an interpolating random-feature net [2, 4, 2]: the new
+    block keeps z[q+1] = f on a set of dimension P_block - k min(n, m_q + 1) (spec 5, Part 3)."""
+    gen = torch.Generator().manual_seed(10 + n)
+    w1 = torch.randn(4, 2, generator=gen, dtype=torch.float64)
+    b1 = torch.randn(4, generator=gen, dtype=torch.float64)
+    x = torch.randn(n, 2, generator=gen, dtype=torch.float64)
+    y = torch.randn(n, 2, generator=gen, dtype=torch.float64)
+    h = torch.nn.functional.elu(x @ w1.T + b1)
+    theta = MLP.pack([(w1, b1)] + MLP((4, 2)).unpack(lifting.least_squares_linear(h, y)))
+    net = MLP((2, 4, 2), "elu")
+    assert grad(net.loss_fn(x, y))(theta).norm() < 1e-12  # interpolating: a critical point
+    lift = lifting.critical_lift(net, theta, x, 1,
+                                 torch.randn(5, 4, generator=gen, dtype=torch.float64))
+    block = lift.block_indices()
+    measured = lifting.fibre_dimension(lift.net, lift.theta, x, params=block)
+    assert measured == lifting.f5_dimension(len(block), 2, h) == len(block) - 2 * min(n, 5)
 
 
 def test_nonlinearity_index_is_zero_for_affine_and_positive_for_tanh():

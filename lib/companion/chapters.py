@@ -128,8 +128,15 @@ class EmbeddingDepthConfig:
     control_steps: int = 600  # both controls leave the plateau within a few hundred steps
     # Extension (section 7): ReLU sign-type linearization, seeds seed .. seed + relu_seeds - 1
     relu_bias_init: float = 2.0
+    relu_init_scale: float = 1.0  # standard init: 80-92% of neurons single-signed (spec 7)
     relu_steps: int = 1000
     relu_seeds: int = 1
+    # Exploratory (section 9): does more data shorten the plateau? Depth control_depth tanh nets
+    # on a d-dimensional version of the Part 2 task; seeds seed .. seed + data_seeds - 1
+    data_input_dim: int = 4
+    data_sizes: tuple[int, ...] = (16, 256)
+    data_steps: int = 1200
+    data_seeds: int = 1
 
     def __post_init__(self) -> None:
         _require(self.hidden_width > 0 and self.n_train > 1, "hidden_width, n_train must be > 0")
@@ -146,6 +153,11 @@ class EmbeddingDepthConfig:
                  "target_noise must be >= 0 and newton_iterations > 0")
         _require(self.input_dim >= 1 and self.n_outputs >= 1 and self.n_points_2d > 3,
                  "input_dim, n_outputs must be >= 1 and n_points_2d > 3")
+        _require(self.relu_init_scale > 0, "relu_init_scale must be > 0")
+        _require(self.data_input_dim >= 1 and self.data_steps > 0 and self.data_seeds >= 1,
+                 "data_input_dim, data_steps and data_seeds must be >= 1")
+        _require(len(self.data_sizes) >= 2 and all(n >= 2 for n in self.data_sizes),
+                 "data_sizes needs >= 2 entries, each >= 2")
 
 
 EMBEDDING_DEPTH_QUICK = EmbeddingDepthConfig()
@@ -160,6 +172,9 @@ EMBEDDING_DEPTH_PAPER = dataclasses.replace(
     relu_steps=3000,
     relu_seeds=5,
     control_steps=4000,
+    data_sizes=(16, 32, 64, 128, 256),
+    data_steps=4000,
+    data_seeds=4,
 )
 
 
