@@ -78,3 +78,28 @@ def test_bless_refuses_a_paper_mode_or_overridden_run(tmp_path):
     write_figure(tmp_path / "run", "line", 1.0, overrides={"seed": 3})
     with pytest.raises(ValueError, match="only from a plain quick run"):
         regress.bless(tmp_path / "run", tmp_path / "base", reason="r")
+
+
+def test_bless_rewrites_only_the_figures_that_changed(tmp_path):
+    write_figure(tmp_path / "base", "kept", 1.0)
+    write_figure(tmp_path / "base", "moved", 1.0)
+    write_figure(tmp_path / "base", "dropped", 1.0)
+    kept_bytes = (tmp_path / "base" / "kept.png").read_bytes()
+    write_figure(tmp_path / "run", "kept", 1.0)
+    write_figure(tmp_path / "run", "moved", 2.0)
+    write_figure(tmp_path / "run", "added", 1.0)
+    fig, ax = plt.subplots(figsize=(3, 2))  # same pixels, other metadata (a new commit)
+    ax.plot(np.linspace(0.0, 1.0, 50), np.linspace(0.0, 1.0, 50))
+    ax.set_ylim(0, 2)
+    fig.savefig(tmp_path / "run" / "kept.png", metadata={**PNG_METADATA, "Source": "new"})
+    plt.close(fig)
+    assert (tmp_path / "run" / "kept.png").read_bytes() != kept_bytes
+    assert regress.bless(tmp_path / "run", tmp_path / "base", reason="r") == ["added", "moved"]
+    assert regress.figure_names(tmp_path / "base") == ["added", "kept", "moved"]
+    assert not (tmp_path / "base" / "dropped.png").exists()
+    assert (tmp_path / "base" / "kept.png").read_bytes() == kept_bytes
+    assert json.loads((tmp_path / "base" / "BLESSED.json").read_text())[
+        "figures_rewritten"] == ["added", "moved"]
+    for name in ("added", "moved"):
+        assert regress.compare_figure(name, tmp_path / "run", tmp_path / "base",
+                                      tmp_path / "work") == []

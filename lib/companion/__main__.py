@@ -63,10 +63,10 @@ def command_book(args, paths: Paths) -> int:
 def command_bless(args, paths: Paths) -> int:
     for name in args.chapters:
         chapter = get_chapter(name)
-        names = regress.bless(paths.results(chapter),
-                              regress.baseline_dir(paths.root, chapter.name), args.reason)
-        print(f"{chapter.name}: blessed {len(names)} figures into "
-              f"{regress.baseline_dir(paths.root, chapter.name).relative_to(paths.root)}/; "
+        baselines = regress.baseline_dir(paths.root, chapter.name)
+        changed = regress.bless(paths.results(chapter), baselines, args.reason)
+        print(f"{chapter.name}: rewrote {len(changed)} figure baselines "
+              f"({', '.join(changed) or 'none changed'}) in {baselines.relative_to(paths.root)}/; "
               "commit them with a message that says why the figures changed")
     return 0
 

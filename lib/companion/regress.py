@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -89,19 +90,31 @@ def figure_names(folder: Path) -> list[str]:
 
 
 def bless(results: Path, baselines: Path, reason: str) -> list[str]:
-    """Replace a chapter's baselines with the figures of its latest quick-mode run."""
+    """Bring a chapter's baselines in line with its latest quick-mode run; return what changed.
+
+    Only figures that fail :func:`compare_figure` (or have no baseline) are rewritten, and
+    baselines of figures the chapter no longer draws are removed, so a commit of the baselines
+    shows exactly the figures whose numbers or pixels moved. ``BLESSED.json`` records the run,
+    the reason and the figures rewritten.
+    """
     provenance = json.loads((results / "provenance.json").read_text())
     if provenance["mode"] != BASELINE_MODE or provenance["overrides"]:
         raise ValueError(
             f"{results} holds a {provenance['mode']}-mode run with overrides "
             f"{provenance['overrides']}: baselines are blessed only from a plain quick run "
             "('python -m companion run CHAPTER --force' first)")
-    shutil.rmtree(baselines, ignore_errors=True)
-    baselines.mkdir(parents=True)
+    baselines.mkdir(parents=True, exist_ok=True)
     names = figure_names(results)
-    for name in names:
+    for dropped in set(figure_names(baselines)) - set(names):
+        for ext in (".npz", ".png"):
+            (baselines / f"{dropped}{ext}").unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory() as work_dir:
+        changed = [name for name in names if not (baselines / f"{name}.npz").exists()
+                   or compare_figure(name, results, baselines, Path(work_dir))]
+    for name in changed:
         for ext in (".npz", ".png"):
             shutil.copyfile(results / f"{name}{ext}", baselines / f"{name}{ext}")
     record = {key: provenance[key] for key in ("chapter", "command", "commit", "dirty", "versions")}
-    (baselines / "BLESSED.json").write_text(json.dumps({**record, "reason": reason}, indent=1))
-    return names
+    (baselines / "BLESSED.json").write_text(
+        json.dumps({**record, "reason": reason, "figures_rewritten": changed}, indent=1))
+    return changed
