@@ -35,3 +35,37 @@ def test_batchnorm_leaves_no_relu_neuron_single_signed():
             for name, model in (("plain", plain), ("bn", bn))}
     assert frac["bn"] == 0.0
     assert frac["plain"] > 0.5
+
+
+def test_summary_reads_the_plateau_medians_off_a_synthetic_log():
+    steps = np.arange(0, 60, 10.0)
+    loss = np.array([1.0, 0.1, 0.101, 0.099, 0.04, 0.01])
+    n_max = np.array([0.5, 1e-4, 3e-4, 2e-4, 0.1, 0.2])
+    d_lin = np.array([1.0, 0.01, 0.03, 0.02, 0.5, 0.6])
+    n_min = np.array([0.3, 1e-5, 1e-5, 1e-5, 0.05, 0.1])
+    log = plateaus.TrainingLog(steps, loss, n_max, n_min, d_lin, np.zeros(6), np.zeros(6))
+    summary = plateaus.summarise(log, 0.1)
+    assert (summary.plateau_steps, summary.t_half) == (30, 40.0)
+    assert (summary.n_on_plateau, summary.d_lin_on_plateau) == (2e-4, 0.02)
+    assert summary.n_min == 1e-5
+    no_plateau = plateaus.summarise(log, 10.0)
+    assert no_plateau.plateau_steps == 0 and np.isnan(no_plateau.n_on_plateau)
+
+
+def test_training_matches_a_plain_per_tensor_adam_loop_bit_for_bit():
+    """``train`` uses torch's foreach Adam for speed; the trajectory must not change."""
+    x = torch.linspace(-1, 1, 16)[:, None]
+    y = torch.sin(3 * x)
+    torch.manual_seed(0)
+    model = plateaus.NormedMLP(1, 8, 2)
+    reference = plateaus.NormedMLP(1, 8, 2)
+    reference.load_state_dict(model.state_dict())
+    log = plateaus.train(model, x, y, lr=1e-2, steps=50, log_every=50)
+    optimiser = torch.optim.Adam(reference.parameters(), lr=1e-2, foreach=False)
+    for _ in range(50):
+        optimiser.zero_grad()
+        (0.5 * ((reference(x)[0] - y) ** 2).sum() / len(y)).backward()
+        optimiser.step()
+    for trained, expected in zip(model.parameters(), reference.parameters()):
+        assert torch.equal(trained, expected)
+    assert log.loss[-1] == (0.5 * ((reference(x)[0] - y) ** 2).sum() / len(y)).item()
