@@ -41,7 +41,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from companion import lifting, plateaus, spectra
+from companion import lifting, plateaus, plotting, spectra
 from companion.lifting import MLP
 
 run = companion.start("embedding_depth", mode, overrides)
@@ -332,6 +332,8 @@ run.claim("A5", "data_shrinks_manifold", "inner lift of [3,12,2] at q=1: max_n |
 # of every hidden layer ($N=0$: the layer is affine on the data), the distance
 # $d_{\rm lin}=\|f-f_{\rm LS}\|/\|f_{\rm LS}\|$, *plateau steps* (steps with
 # $|R-L_{\rm lin}|/L_{\rm lin}<0.05$) and $t_{1/2}$, the first step with $R<L_{\rm lin}/2$.
+# Every run is repeated over `dynamics_seeds` initialisations (2 in quick mode, 10 in paper
+# mode); each claim below takes the worst seed.
 
 # %%
 x2 = torch.linspace(-1, 1, cfg.n_train)[:, None]
@@ -341,29 +343,38 @@ l_0 = float(0.5 * (y2.double() ** 2).mean())
 print(f"L_0 = {l_0:.4f}, L_lin = {l_lin:.4e}")
 
 
-def train(depth, norm="none", init_scale=cfg.init_scale, steps=cfg.steps, **kwargs):
-    return plateaus.run(x2, y2, depth, cfg.hidden_width, cfg.seed, cfg.learning_rate, steps,
-                        cfg.log_every, norm=norm, init_scale=init_scale, **kwargs)
+dynamics_seeds = range(cfg.seed, cfg.seed + cfg.dynamics_seeds)
 
 
-plain = {depth: train(depth) for depth in cfg.depths}
-bn = {depth: train(depth, "bn") for depth in cfg.bn_depths}
-for label, logs in (("plain", plain), ("BN", bn)):
-    for depth, log in logs.items():
-        on = plateaus.plateau_mask(log, l_lin)
-        print(f"{label:5s} L={depth}: plateau steps {plateaus.plateau_steps(log, l_lin):5d}, "
-              f"t_half {plateaus.t_half(log, l_lin):6.0f}, median N on plateau "
-              f"{np.median(log.n_max[on]) if on.any() else np.nan:.2e}, min N "
-              f"{log.n_min.min():.2e}")
+def train(depth, seed, norm="none", init_scale=cfg.init_scale, steps=cfg.steps):
+    return plateaus.run(x2, y2, depth, cfg.hidden_width, seed, cfg.learning_rate, steps,
+                        cfg.log_every, norm=norm, init_scale=init_scale)
+
+
+plain = {depth: [train(depth, s) for s in dynamics_seeds] for depth in cfg.depths}
+bn = {depth: [train(depth, s, "bn") for s in dynamics_seeds] for depth in cfg.bn_depths}
+summary = {(label, depth): [plateaus.summarise(log, l_lin) for log in logs]
+           for label, runs in (("plain", plain), ("BN", bn)) for depth, logs in runs.items()}
+for (label, depth), rows in summary.items():
+    for s, row in zip(dynamics_seeds, rows):
+        print(f"{label:5s} L={depth} seed {s}: {row.row()}")
+
+# %% [markdown]
+# Each curve below is the median over the seeds, the shading their range (min to max).
 
 # %%
 fig, (ax_loss, ax_n) = plt.subplots(1, 2, figsize=(10, 3.4))
-for depth, log in plain.items():
-    ax_loss.plot(log.steps, log.loss, label=f"L={depth}")
-    ax_n.plot(log.steps, log.n_max, label=f"L={depth}")
+steps = plain[cfg.depths[0]][0].steps
+data = {"steps": steps}
+for depth, logs in plain.items():
+    data.update(plotting.band(ax_loss, steps, [log.loss for log in logs], f"L={depth}")
+                .data(f"loss_L{depth}"))
+    data.update(plotting.band(ax_n, steps, [log.n_max for log in logs], f"L={depth}")
+                .data(f"n_max_L{depth}"))
+    data[f"d_lin_L{depth}"] = np.array([log.d_lin for log in logs])
 for level, name in ((l_0, r"$L_0$"), (l_lin, r"$L_{\rm lin}$")):
     ax_loss.axhline(level, ls="--", color="0.5", lw=1)
-    ax_loss.text(log.steps[-1], level, name, va="bottom", ha="right")
+    ax_loss.text(steps[-1], level, name, va="bottom", ha="right")
 ax_loss.set_yscale("log")
 ax_loss.set_xlabel("step")
 ax_loss.set_ylabel("loss R")
@@ -371,23 +382,18 @@ ax_loss.legend()
 ax_n.set_yscale("log")
 ax_n.set_xlabel("step")
 ax_n.set_ylabel("max over layers of N")
-run.figure("fig3_dynamics", fig,
-           data={"steps": plain[cfg.depths[0]].steps,
-                 **{f"loss_L{d}": log.loss for d, log in plain.items()},
-                 **{f"n_max_L{d}": log.n_max for d, log in plain.items()},
-                 **{f"d_lin_L{d}": log.d_lin for d, log in plain.items()}},
-           caption="Small-initialisation tanh nets of depth 1-3 all stall at the least-squares "
-           "level L_lin while every layer is linear (N ~ 1e-4).")
+run.figure("fig3_dynamics", fig, data=data,
+           caption=f"Small-initialisation tanh nets of depth 1-3 all stall at the least-squares "
+           f"level L_lin while every layer is linear (N ~ 1e-4); median and range over "
+           f"{cfg.dynamics_seeds} seeds.")
 
-plateau_of = {d: plateaus.plateau_mask(log, l_lin) for d, log in plain.items()}
-run.claim("A3", "plateau_universal", "min over depths of plateau steps (plain)",
-          min(plateaus.plateau_steps(log, l_lin) for log in plain.values()), ">=", 300)
-run.claim("A3", "plateau_universal", "max over depths of median_plateau max-layer N",
-          max(np.median(log.n_max[plateau_of[d]]) if plateau_of[d].any() else np.nan
-              for d, log in plain.items()), "<", 2e-3)
-run.claim("A3", "plateau_universal", "max over depths of median_plateau d_lin",
-          max(np.median(log.d_lin[plateau_of[d]]) if plateau_of[d].any() else np.nan
-              for d, log in plain.items()), "<", 0.1)
+plain_rows = [row for d in cfg.depths for row in summary[("plain", d)]]
+run.claim("A3", "plateau_universal", "min over depths and seeds of plateau steps (plain)",
+          min(row.plateau_steps for row in plain_rows), ">=", 300)
+run.claim("A3", "plateau_universal", "max over depths and seeds of median_plateau max-layer N",
+          max(row.n_on_plateau for row in plain_rows), "<", 2e-3)
+run.claim("A3", "plateau_universal", "max over depths and seeds of median_plateau d_lin",
+          max(row.d_lin_on_plateau for row in plain_rows), "<", 0.1)
 
 # %% [markdown]
 # ### Batch normalisation, and two controls
@@ -398,30 +404,33 @@ run.claim("A3", "plateau_universal", "max over depths of median_plateau d_lin",
 # same small initialisation, and no normalisation at a standard initialisation (scale 1).
 
 # %%
-ln_control = train(cfg.control_depth, "ln", steps=cfg.control_steps)
-standard_control = train(cfg.control_depth, init_scale=cfg.standard_init_scale,
-                         steps=cfg.control_steps)
-t_half = {("plain", d): plateaus.t_half(plain[d], l_lin) for d in cfg.bn_depths}
-t_half.update({("BN", d): plateaus.t_half(bn[d], l_lin) for d in cfg.bn_depths})
+controls = {
+    "ln": [train(cfg.control_depth, s, "ln", steps=cfg.control_steps) for s in dynamics_seeds],
+    "standard_init": [train(cfg.control_depth, s, init_scale=cfg.standard_init_scale,
+                            steps=cfg.control_steps) for s in dynamics_seeds]}
+control_t_half = {name: [plateaus.t_half(log, l_lin) for log in logs]
+                  for name, logs in controls.items()}
 
 fig, (ax_loss, ax_n) = plt.subplots(1, 2, figsize=(10, 3.4))
-data = {"steps": plain[cfg.bn_depths[0]].steps, "control_steps": ln_control.steps}
+data = {"steps": steps, "control_steps": controls["ln"][0].steps}
 for i, depth in enumerate(cfg.bn_depths):
-    for label, log, ls in (("plain", plain[depth], "-"), ("BN", bn[depth], "--")):
+    for label, logs, ls in (("plain", plain[depth], "-"), ("BN", bn[depth], "--")):
         color = f"C{i}"
-        ax_loss.plot(log.steps, log.loss, ls, color=color, label=f"{label} L={depth}")
-        ax_n.plot(log.steps, log.n_min, ls, color=color, label=f"{label} L={depth}")
-        th = t_half[(label, depth)]
-        if np.isfinite(th):
-            ax_loss.plot(th, 0.5 * l_lin, "v", color=color)
-        data[f"loss_{label}_L{depth}"] = log.loss
-        data[f"n_min_{label}_L{depth}"] = log.n_min
-for label, log, color in ((f"LN L={cfg.control_depth}", ln_control, "C3"),
-                          (f"plain, init {cfg.standard_init_scale:g}, L={cfg.control_depth}",
-                           standard_control, "C4")):
-    ax_loss.plot(log.steps, log.loss, ":", color=color, label=label)
-    ax_n.plot(log.steps, log.n_min, ":", color=color, label=label)
-data["loss_ln_control"], data["loss_standard_init"] = ln_control.loss, standard_control.loss
+        for ax, key in ((ax_loss, "loss"), (ax_n, "n_min")):
+            curves = [getattr(log, key) for log in logs]
+            data.update(plotting.band(ax, steps, curves, f"{label} L={depth}", color, ls=ls)
+                        .data(f"{key}_{label}_L{depth}"))
+        median_t_half = np.median([row.t_half for row in summary[(label, depth)]])
+        if np.isfinite(median_t_half):
+            ax_loss.plot(median_t_half, 0.5 * l_lin, "v", color=color)
+for (name, logs), label, color in zip(
+        controls.items(), (f"LN L={cfg.control_depth}",
+                           f"plain, init {cfg.standard_init_scale:g}, L={cfg.control_depth}"),
+        ("C3", "C4")):
+    for ax, key in ((ax_loss, "loss"), (ax_n, "n_min")):
+        curves = [getattr(log, key) for log in logs]
+        data.update(plotting.band(ax, data["control_steps"], curves, label, color, ls=":")
+                    .data(f"{key}_{name}_control"))
 ax_loss.axhline(l_lin, ls="--", color="0.5", lw=1)
 ax_loss.set_yscale("log")
 ax_loss.set_xlabel("step")
@@ -431,22 +440,24 @@ ax_n.set_yscale("log")
 ax_n.set_xlabel("step")
 ax_n.set_ylabel("min over layers of N")
 run.figure("fig4_batchnorm", fig, data=data,
-           caption="Plain (solid) against BN (dashed) at depth 2 and 3, triangles at t_half; "
-           "dotted: the LayerNorm and standard-initialisation controls.")
+           caption="Plain (solid) against BN (dashed) at depth 2 and 3, triangles at the median "
+           "t_half; dotted: the LayerNorm and standard-initialisation controls. Median and range "
+           f"over {cfg.dynamics_seeds} seeds.")
 
-run.claim("A4", "bn_removes_plateau", "max over depths of t_half(BN) / t_half(plain)",
-          max(t_half[("BN", d)] / t_half[("plain", d)] for d in cfg.bn_depths), "<=", 0.25)
-run.claim("A4", "bn_removes_plateau", "max over depths of BN plateau steps",
-          max(plateaus.plateau_steps(log, l_lin) for log in bn.values()), "<=", 100)
-run.claim("A4", "bn_removes_plateau", "min over depths, time and layers of N under BN",
-          min(log.n_min.min() for log in bn.values()), ">", 2e-3)
-run.exploratory("t_half_layernorm", f"t_half, LayerNorm, init {cfg.init_scale:g}, "
-                f"L={cfg.control_depth}", plateaus.t_half(ln_control, l_lin))
-run.exploratory("t_half_standard_init", f"t_half, no norm, init {cfg.standard_init_scale:g}, "
-                f"L={cfg.control_depth}", plateaus.t_half(standard_control, l_lin))
-print({f"{k[0]} L={k[1]}": v for k, v in t_half.items()},
-      "LN:", plateaus.t_half(ln_control, l_lin),
-      "standard init:", plateaus.t_half(standard_control, l_lin))
+run.claim("A4", "bn_removes_plateau", "max over depths and seeds of t_half(BN) / t_half(plain)",
+          max(b.t_half / p.t_half for d in cfg.bn_depths
+              for b, p in zip(summary[("BN", d)], summary[("plain", d)])), "<=", 0.25)
+run.claim("A4", "bn_removes_plateau", "max over depths and seeds of BN plateau steps",
+          max(row.plateau_steps for d in cfg.bn_depths for row in summary[("BN", d)]), "<=", 100)
+run.claim("A4", "bn_removes_plateau", "min over depths, seeds, time and layers of N under BN",
+          min(row.n_min for d in cfg.bn_depths for row in summary[("BN", d)]), ">", 2e-3)
+run.exploratory("t_half_layernorm", f"median over seeds of t_half, LayerNorm, init "
+                f"{cfg.init_scale:g}, L={cfg.control_depth}", np.median(control_t_half["ln"]))
+run.exploratory("t_half_standard_init", f"median over seeds of t_half, no norm, init "
+                f"{cfg.standard_init_scale:g}, L={cfg.control_depth}",
+                np.median(control_t_half["standard_init"]))
+print("t_half per seed:", {f"{label} L={d}": [row.t_half for row in rows]
+                           for (label, d), rows in summary.items()}, control_t_half)
 
 # %% [markdown]
 # The controls matter for how the BN result is read: LayerNorm, and even plain training from a
@@ -460,13 +471,14 @@ print({f"{k[0]} L={k[1]}": v for k, v in t_half.items()},
 # A ReLU neuron is affine on the training set when it is single-signed on all inputs (always
 # active: identity; never active: zero), whatever the weight scale. We initialise a depth-3,
 # width-20 ReLU net at the standard scale, weights $N(0,1/\text{fan-in})$, with hidden biases
-# $+2$, so that most neurons (not all) start active on every input, and count the fraction of such *linearised* neurons during training without
-# normalisation, with BN and with LayerNorm. BN centres each neuron over the batch, so with its
-# shift at 0 a neuron can never be single-signed: the fraction is exactly 0 (claim A6).
-# LayerNorm centres over the neurons of one sample instead, which does not prevent it.
-# Without normalisation a run can stay at $L_{\rm lin}$ for good: a lift made of active
-# (identity) ReLU neurons is the shallow net reparameterised (F3), a true local minimum rather
-# than a saddle; when the spec was written, one of five seeds did this (seed 0 here).
+# $+2$, so that most neurons (not all) start active on every input, and count the fraction of
+# such *linearised* neurons during training without normalisation, with BN and with LayerNorm. BN
+# centres each neuron over the batch, so with its shift at 0 a neuron can never be single-signed:
+# the fraction is exactly 0 (claim A6). LayerNorm centres over the neurons of one sample instead,
+# which does not prevent it. Without normalisation a run can stay at $L_{\rm lin}$ for good: a
+# lift made of active (identity) ReLU neurons is the shallow net reparameterised (F3), a true
+# local minimum rather than a saddle; when the spec was written, one of five seeds did this (seed
+# 0 here).
 
 # %%
 relu_seeds = range(cfg.seed, cfg.seed + cfg.relu_seeds)

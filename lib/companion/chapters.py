@@ -103,7 +103,7 @@ INCREMENTAL_RANK_PAPER = dataclasses.replace(
 class EmbeddingDepthConfig:
     """Critical lifting (Part 1), small-init dynamics (Part 2), lifted dimension (Part 3)."""
 
-    seed: int = 0
+    seed: int = 0  # Part 1 data; Part 2 runs seeds seed .. seed + dynamics_seeds - 1
     # Part 1: exact lifting, float64
     n_points_1d: int = 100
     target_noise: float = 0.05
@@ -118,6 +118,7 @@ class EmbeddingDepthConfig:
     learning_rate: float = 1e-3
     steps: int = 4000
     log_every: int = 10
+    dynamics_seeds: int = 2  # claims A3 and A4 take the worst seed; figures 3 and 4 show bands
     # Part 3: lifted-manifold dimension against the number of samples, float64
     input_dim: int = 8
     n_outputs: int = 3
@@ -153,7 +154,8 @@ class EmbeddingDepthConfig:
                  "target_noise must be >= 0 and newton_iterations > 0")
         _require(self.input_dim >= 1 and self.n_outputs >= 1 and self.n_points_2d > 3,
                  "input_dim, n_outputs must be >= 1 and n_points_2d > 3")
-        _require(self.relu_init_scale > 0, "relu_init_scale must be > 0")
+        _require(self.relu_init_scale > 0 and self.dynamics_seeds >= 1,
+                 "relu_init_scale must be > 0 and dynamics_seeds >= 1")
         _require(self.data_input_dim >= 1 and self.data_steps > 0 and self.data_seeds >= 1,
                  "data_input_dim, data_steps and data_seeds must be >= 1")
         _require(len(self.data_sizes) >= 2 and all(n >= 2 for n in self.data_sizes),
@@ -169,6 +171,7 @@ EMBEDDING_DEPTH_PAPER = dataclasses.replace(
     bn_depths=(2, 3, 4, 5, 6),
     steps=20_000,
     log_every=20,
+    dynamics_seeds=10,
     relu_steps=3000,
     relu_seeds=5,
     control_steps=4000,
