@@ -52,8 +52,9 @@ def test_summary_reads_the_plateau_medians_off_a_synthetic_log():
     assert no_plateau.plateau_steps == 0 and np.isnan(no_plateau.n_on_plateau)
 
 
-def test_training_matches_a_plain_per_tensor_adam_loop_bit_for_bit():
-    """``train`` uses torch's foreach Adam for speed; the trajectory must not change."""
+def test_training_matches_a_plain_per_tensor_adam_loop():
+    """``train`` uses torch's fused Adam for speed; the trajectory must not change beyond
+    float32 rounding."""
     x = torch.linspace(-1, 1, 16)[:, None]
     y = torch.sin(3 * x)
     torch.manual_seed(0)
@@ -67,5 +68,6 @@ def test_training_matches_a_plain_per_tensor_adam_loop_bit_for_bit():
         (0.5 * ((reference(x)[0] - y) ** 2).sum() / len(y)).backward()
         optimiser.step()
     for trained, expected in zip(model.parameters(), reference.parameters()):
-        assert torch.equal(trained, expected)
-    assert log.loss[-1] == (0.5 * ((reference(x)[0] - y) ** 2).sum() / len(y)).item()
+        torch.testing.assert_close(trained, expected, rtol=1e-5, atol=1e-6)
+    reference_loss = (0.5 * ((reference(x)[0] - y) ** 2).sum() / len(y)).item()
+    assert log.loss[-1] == pytest.approx(reference_loss, rel=1e-5)

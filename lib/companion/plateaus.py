@@ -92,8 +92,9 @@ def train(model: NormedMLP, x: torch.Tensor, y: torch.Tensor, lr: float, steps: 
     """Full-batch Adam on ``R = 1/(2n) sum ||f - y||^2`` (float32), logging at steps 0, k, 2k..."""
     ls = least_squares_fit(x, y)
     fit_norm = float(ls.fit.norm())
-    # foreach: the same arithmetic as the per-tensor loop (bit for bit, tested) and 30% faster
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
+    # fused: Adam in one kernel per step, 40% faster here than the default per-tensor loop; it
+    # rounds differently, so the trajectory agrees with that loop to float32 precision (tested)
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     rows = []
     for step in range(steps + 1):
         out, zs = model(x)
