@@ -175,7 +175,17 @@ print(f"certificate: lambda_min(H) = {rows['(b) certificate']['lam_deep'][0]:.3e
 
 # %%
 names = list(rows)
-fig, ax = plt.subplots(figsize=(7, 3.2))
+fig, (ax_shallow, ax_deep, ax) = plt.subplots(
+    1, 3, figsize=(11, 3.2), gridspec_kw={"width_ratios": [1, 1.4, 3]})
+diagrams = {
+    "shallow": plotting.network_diagram(
+        ax_shallow, lifting.neuron_roles(base_a),
+        [w.numpy() for w, _ in base_a.unpack(theta_a)], "(a) shallow local min [1,2,1]"),
+    "deep": plotting.network_diagram(
+        ax_deep, lifting.neuron_roles(generic_lift.net, generic_lift),
+        [w.numpy() for w, _ in generic_lift.net.unpack(generic_lift.theta)],
+        "(a) generic lift at q=1 [1,2,4,1]")}
+ax_deep.legend(fontsize=7, loc="lower center", ncol=2, bbox_to_anchor=(0.5, -0.2))
 pos = np.arange(len(names))
 grads = np.array([rows[n]["grad_deep"] for n in names])
 dfs = np.array([max(rows[n]["delta_f"], 1e-18) for n in names])
@@ -186,9 +196,14 @@ ax.set_yscale("log")
 ax.set_xticks(pos, [f"{n}\nP {rows[n]['P'][0]}→{rows[n]['P'][1]}" for n in names], fontsize=8)
 ax.legend(fontsize=8)
 ax.set_title("Critical lifts are exact to rounding")
-run.figure("fig1_lift_exactness", fig, data={"grad_norm": grads, "max_delta_f": dfs},
-           caption="Gradient norm and output change of every lift (float64); dotted: 1e-12. "
-           "Zero output changes are drawn at 1e-18.")
+run.figure("fig1_lift_exactness", fig,
+           data={"grad_norm": grads, "max_delta_f": dfs,
+                 **{f"{net}_{key}": value for net, drawn in diagrams.items()
+                    for key, value in drawn.items()}},
+           caption="Left: the shallow local minimum of (a) and its generic lift, with a line per "
+           "nonzero weight: the identity signal neurons copy the hidden layer, the constant "
+           "neurons get no input. Right: gradient norm and output change of every lift "
+           "(float64); dotted: 1e-12. Zero output changes are drawn at 1e-18.")
 
 # %%
 fig, (ax, inset) = plt.subplots(1, 2, figsize=(9, 3.4), gridspec_kw={"width_ratios": [2, 1]})

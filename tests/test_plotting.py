@@ -1,4 +1,4 @@
-"""The across-seed band: the plotted line and fill are the median and min-max of the curves."""
+"""Plotting helpers: the across-seed band (median and min-max) and the network diagram."""
 
 import matplotlib
 
@@ -6,8 +6,10 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
-from companion.plotting import band, stacked_data  # noqa: E402
+from companion import lifting  # noqa: E402
+from companion.plotting import band, network_diagram, stacked_data  # noqa: E402
 
 X = np.array([0.0, 1.0, 2.0, 3.0])
 CURVES = np.array([[1.0, 5.0, 2.0, 7.0],
@@ -62,3 +64,23 @@ def test_stacked_data_has_one_row_per_band():
     np.testing.assert_array_equal(data["d_median"], [np.median(CURVES, axis=0),
                                                      CURVES[:2].mean(axis=0)])
     np.testing.assert_array_equal(data["d_max"][1], CURVES[:2].max(axis=0))
+
+
+def test_network_diagram_of_a_lift_draws_one_edge_per_nonzero_weight():
+    """A [2,3,1] net lifted at q=1 with an identity signal matrix and two constant neurons:
+    3 edges into the inserted layer (the identity), none into the constant neurons."""
+    net = lifting.MLP((2, 3, 1), "elu")
+    theta = net.init(torch.Generator().manual_seed(0))
+    x = torch.rand(10, 2, dtype=torch.float64)
+    lift = lifting.critical_lift(net, theta, x, 1, torch.eye(3, dtype=torch.float64),
+                                 eps=(0.3, -0.3))
+    roles = lifting.neuron_roles(lift.net, lift)
+    assert roles == [["input"] * 2, ["hidden"] * 3, ["signal"] * 3 + ["constant"] * 2,
+                     ["output"]]
+    assert lifting.neuron_roles(net) == [["input"] * 2, ["hidden"] * 3, ["output"]]
+    fig, ax = plt.subplots()
+    drawn = network_diagram(ax, roles, [w.numpy() for w, _ in lift.net.unpack(lift.theta)], "t")
+    plt.close(fig)
+    assert drawn["widths"].tolist() == [2, 3, 5, 1]
+    assert drawn["edges"].tolist() == [6, 3, 5]
+    assert drawn["roles"].tolist() == [0, 0, 1, 1, 1, 3, 3, 3, 4, 4, 2]

@@ -185,6 +185,20 @@ class Lift:
                           self.net.layer_indices(self.new_layer + 1)])
 
 
+def neuron_roles(net: MLP, lift: Lift | None = None) -> list[list[str]]:
+    """The role of every neuron of ``net``, layer by layer (figure 1's schematic).
+
+    With ``lift`` (whose ``net`` is ``net``), the inserted layer ``q + 1`` is marked ``signal``
+    and ``constant``; every other neuron is ``input``, ``hidden`` or ``output``.
+    """
+    roles = [["input"] * net.widths[0]]
+    for layer, width in enumerate(net.widths[1:-1], start=1):
+        inserted = lift is not None and layer == lift.new_layer
+        roles.append(["signal"] * lift.n_signal + ["constant"] * lift.n_constant if inserted
+                     else ["hidden"] * width)
+    return roles + [["output"] * net.widths[-1]]
+
+
 def alternating(magnitudes) -> torch.Tensor:
     """``(+e_1, -e_2, +e_3, ...)``: the outgoing weights of the constant neurons."""
     magnitudes = torch.as_tensor(magnitudes, dtype=torch.float64)

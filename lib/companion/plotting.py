@@ -1,4 +1,5 @@
-"""Plotting helpers shared by chapters: across-seed bands (issue 5, item 7)."""
+"""Plotting helpers shared by chapters: across-seed bands (issue 5, item 7) and network
+diagrams."""
 
 from dataclasses import dataclass
 
@@ -37,3 +38,42 @@ def band(ax, x, curves, label=None, color=None, **line_options) -> Band:
     (line,) = ax.plot(x, result.median, color=color, label=label, **line_options)
     ax.fill_between(x, result.low, result.high, color=line.get_color(), alpha=0.25, lw=0)
     return result
+
+
+ROLE_COLORS = {"input": "0.75", "hidden": "0.75", "output": "0.75", "signal": "C0",
+               "constant": "C1"}
+
+
+def network_diagram(ax, roles: list[list[str]], weights: list[np.ndarray], title: str) -> dict:
+    """Draw a fully connected net: a circle per neuron, coloured by role, and a line per nonzero
+    weight, so zero weights (a constant neuron's inputs, an identity signal matrix) show as gaps.
+
+    ``roles[l]`` lists the roles of layer l's neurons (see ``lifting.neuron_roles``);
+    ``weights[l]`` is the ``(m_{l+1}, m_l)`` matrix from layer l to layer l + 1. Returns the
+    drawn structure: the widths, each neuron's role index in :data:`ROLE_COLORS`, and the number
+    of edges between consecutive layers.
+    """
+    def height(layer: int, i: int) -> float:
+        return i - (len(roles[layer]) - 1) / 2
+
+    edges = []
+    for layer, w in enumerate(weights):
+        rows, cols = np.nonzero(np.asarray(w))
+        for j, i in zip(rows, cols):
+            ax.plot([layer, layer + 1], [height(layer, i), height(layer + 1, j)], color="0.55",
+                    lw=0.7, zorder=1)
+        edges.append(len(rows))
+    for layer, layer_roles in enumerate(roles):
+        for i, role in enumerate(layer_roles):
+            ax.scatter(layer, height(layer, i), s=160, color=ROLE_COLORS[role], edgecolor="k",
+                       zorder=2)
+    for role in ("signal", "constant"):
+        if any(role in layer_roles for layer_roles in roles):
+            ax.scatter([], [], s=60, color=ROLE_COLORS[role], edgecolor="k", label=role)
+    ax.set_title(title, fontsize=9)
+    ax.set_axis_off()
+    ax.margins(0.15)
+    role_index = {role: k for k, role in enumerate(ROLE_COLORS)}
+    return {"widths": np.array([len(r) for r in roles]),
+            "roles": np.array([role_index[role] for r in roles for role in r]),
+            "edges": np.array(edges)}
