@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: book test bless clean
+.PHONY: book test bless benchmark clean
 
 $(INSTALLED): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: book
 ## Rewrite figure baselines from the latest quick run: make bless CHAPTERS="adam_spikes" REASON="..."
 bless: $(INSTALLED)
 	$(PY) -m companion bless $(CHAPTERS) --reason "$(REASON)"
+
+## Wall time of every chapter in quick mode, written to benchmarks/results.md (about 4 minutes).
+benchmark: $(INSTALLED)
+	$(PY) benchmarks/chapters.py
 
 clean:
 	rm -rf build _build book/chapters book/generated

@@ -1,6 +1,6 @@
 """Benchmark: wall time of each chapter in quick mode, and of a no-change rebuild.
 
-    .venv/bin/python benchmarks/chapters.py [--repeat 2]
+    make benchmark    (or: .venv/bin/python benchmarks/chapters.py [--repeat 2])
 
 Each chapter is executed with --force (a fresh kernel each time) in a scratch copy of the
 repository, so the book's published outputs are not touched. Results are printed as a Markdown
@@ -19,6 +19,7 @@ from pathlib import Path
 from companion.book import run_all
 from companion.chapters import CHAPTERS
 from companion.execute import Paths, run_chapter
+from companion.record import git_state
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,9 +42,11 @@ def main() -> None:
         started = time.perf_counter()
         run_all("quick", force=False, paths=paths)
         cached_s = time.perf_counter() - started
+    git = git_state()
     lines = [f"Measured on {platform.machine()}, {os.cpu_count()} cores, "
-             f"{time.strftime('%Y-%m-%d')}; wall time of a forced quick run, kernel start "
-             f"included, {args.repeat} repeats.", "",
+             f"{time.strftime('%Y-%m-%d')}, at commit {git['commit'][:12]}"
+             f"{' (with uncommitted changes)' if git['dirty'] else ''}; wall time of a forced "
+             f"quick run, kernel start included, {args.repeat} repeats.", "",
              "| chapter | median (s) | runs (s) | budget (s) |", "|---|---|---|---|"]
     lines += [f"| {name} | {statistics.median(t):.1f} | {', '.join(f'{x:.1f}' for x in t)} "
               f"| {budget:g} |" for name, t, budget in rows]
