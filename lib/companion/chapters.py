@@ -123,6 +123,10 @@ class EmbeddingDepthConfig:
     input_dim: int = 8
     n_outputs: int = 3
     sample_grid: tuple[int, ...] = (1, 2, 3, 5, 7, 9, 12, 16, 24)
+    # Layer pruning (section 4, v4): fold the layers with N < prune_threshold of the depth
+    # control_depth net of seed `seed`, on the plateau (after prune_step steps) and after `steps`
+    prune_step: int = 500
+    prune_threshold: float = 1e-3
     # Controls (section 7): LayerNorm at the small init, and no normalisation at standard init
     control_depth: int = 3
     standard_init_scale: float = 1.0
@@ -154,6 +158,8 @@ class EmbeddingDepthConfig:
                  "target_noise must be >= 0 and newton_iterations > 0")
         _require(self.input_dim >= 1 and self.n_outputs >= 1 and self.n_points_2d > 3,
                  "input_dim, n_outputs must be >= 1 and n_points_2d > 3")
+        _require(0 < self.prune_step < self.steps and self.prune_threshold > 0,
+                 "prune_step must be in (0, steps) and prune_threshold > 0")
         _require(self.relu_init_scale > 0 and self.dynamics_seeds >= 1,
                  "relu_init_scale must be > 0 and dynamics_seeds >= 1")
         _require(self.data_input_dim >= 1 and self.data_steps > 0 and self.data_seeds >= 1,

@@ -87,6 +87,11 @@ class TrainingLog:
     linearised: np.ndarray  # fraction of hidden neurons single-signed on all inputs
 
 
+def risk(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``R = 1/(2n) sum_i ||f(x_i) - y_i||^2``, the loss of every run in this chapter."""
+    return 0.5 * ((out - y) ** 2).sum() / len(y)
+
+
 def train(model: NormedMLP, x: torch.Tensor, y: torch.Tensor, lr: float, steps: int,
           log_every: int) -> TrainingLog:
     """Full-batch Adam on ``R = 1/(2n) sum ||f - y||^2`` (float32), logging at steps 0, k, 2k..."""
@@ -98,7 +103,7 @@ def train(model: NormedMLP, x: torch.Tensor, y: torch.Tensor, lr: float, steps: 
     rows = []
     for step in range(steps + 1):
         out, zs = model(x)
-        loss = 0.5 * ((out - y) ** 2).sum() / len(y)
+        loss = risk(out, y)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         if step % log_every == 0:
@@ -113,13 +118,20 @@ def train(model: NormedMLP, x: torch.Tensor, y: torch.Tensor, lr: float, steps: 
     return TrainingLog(*columns)
 
 
+def build(d_in: int, width: int, depth: int, d_out: int, seed: int, norm: str = "none",
+          activation: str = "tanh", init_scale: float = 0.1,
+          hidden_bias: float = 0.0) -> NormedMLP:
+    """A :class:`NormedMLP` whose initial weights are drawn from ``torch.manual_seed(seed)``."""
+    torch.manual_seed(seed)
+    return NormedMLP(d_in, width, depth, d_out, norm, activation, init_scale, hidden_bias)
+
+
 def run(x: torch.Tensor, y: torch.Tensor, depth: int, width: int, seed: int, lr: float,
         steps: int, log_every: int, norm: str = "none", activation: str = "tanh",
         init_scale: float = 0.1, hidden_bias: float = 0.0) -> TrainingLog:
-    """Build a :class:`NormedMLP` from ``seed`` and train it with :func:`train`."""
-    torch.manual_seed(seed)
-    model = NormedMLP(x.shape[1], width, depth, y.shape[1], norm, activation, init_scale,
-                      hidden_bias)
+    """:func:`build` a net for ``(x, y)`` and :func:`train` it; the log only."""
+    model = build(x.shape[1], width, depth, y.shape[1], seed, norm, activation, init_scale,
+                  hidden_bias)
     return train(model, x, y, lr, steps, log_every)
 
 
