@@ -10,7 +10,6 @@ table and written to benchmarks/results.md with the machine they were measured o
 import argparse
 import os
 import platform
-import shutil
 import statistics
 import tempfile
 import time
@@ -29,11 +28,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        root = Path(scratch)
-        shutil.copytree(ROOT / "notebooks", root / "notebooks")
-        (root / "lib").symlink_to(ROOT / "lib")
-        shutil.copyfile(ROOT / "requirements.txt", root / "requirements.txt")
-        paths = Paths(root)
+        paths = Paths.scratch(ROOT, Path(scratch))
         rows = []
         for chapter in CHAPTERS.values():
             times = [run_chapter(chapter, force=True, paths=paths).wall_s

@@ -4,8 +4,6 @@ Each chapter is re-executed in a scratch copy of the repository (so the publishe
 not touched) and every array behind every figure must equal the published one exactly.
 """
 
-import shutil
-
 import numpy as np
 import pytest
 
@@ -17,9 +15,7 @@ from conftest import ROOT, chapter_results
 @pytest.mark.parametrize("chapter", list(CHAPTERS))
 def test_second_run_gives_identical_figure_data(chapter, tmp_path):
     published = chapter_results(chapter)
-    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
-    (tmp_path / "lib").symlink_to(ROOT / "lib")
-    scratch = Paths(tmp_path)
+    scratch = Paths.scratch(ROOT, tmp_path)
     assert run_chapter(CHAPTERS[chapter], paths=scratch).status == "executed"
     rerun = scratch.results(CHAPTERS[chapter])
     names = sorted(p.name for p in published.glob("*.npz"))

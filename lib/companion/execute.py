@@ -59,6 +59,16 @@ class Paths:
     def failure(self, chapter: Chapter) -> Path:
         return self.root / "build" / "failures" / f"{chapter.name}.json"
 
+    @classmethod
+    def scratch(cls, source: Path, scratch: Path) -> Paths:
+        """Paths under ``scratch`` for runs that must leave ``source``'s published outputs
+        alone (determinism test, benchmarks): copies of the chapters and the lock file, and a
+        link to the library, so a run there imports exactly the code it would run here."""
+        shutil.copytree(source / "notebooks", scratch / "notebooks")
+        (scratch / "lib").symlink_to(source / "lib")
+        shutil.copyfile(source / "requirements.txt", scratch / "requirements.txt")
+        return cls(scratch)
+
 
 @dataclass(frozen=True)
 class Execution:
