@@ -52,6 +52,10 @@ class IncrementalRankConfig:
     alpha_sweep: tuple[float, ...] = (1e-2, 1e-4, 1e-6, 1e-8)  # GLRL runs with epsilon = alpha**2
     alphas_large: tuple[float, ...] = (0.1, 1.0)  # runs without stages; A4 contrasts the largest
     best_rank_solver: str = "gd"  # "gd" or "lbfgs" (faster at d = 50) for the rank-s solutions X_s
+    # Fig. 5 (spec section 7, Xiong et al.): symmetric k = r, k = d and asymmetric k = d from one
+    # init scale, on every seed
+    rate_alpha: float = 0.3
+    rate_steps: int = 20_000
 
     def __post_init__(self) -> None:
         _require(self.dim > 0 and self.n_measurements > 0, "dim and n_measurements must be > 0")
@@ -70,6 +74,8 @@ class IncrementalRankConfig:
         _require(len(self.alphas_large) >= 1, "alphas_large needs at least one value")
         _require(self.best_rank_solver in ("gd", "lbfgs"), "best_rank_solver must be gd or lbfgs")
         _require(self.seed >= 0 and self.n_seeds >= 1, "seed must be >= 0 and n_seeds >= 1")
+        _require(self.rate_alpha > 0 and self.rate_steps >= 20,
+                 "rate_alpha must be > 0 and rate_steps >= 20")
 
     @property
     def rank(self) -> int:

@@ -1,0 +1,80 @@
+"""Asymmetric matrix sensing, W = F G^T: the convergence-rate side check of chapter 1 (Fig. 5).
+
+Spec ``shared/specs/incremental_rank.md`` section 7, after Xiong et al. With the same ground
+truth X* as :mod:`companion.sensing`, gradient descent on the symmetric factorisation U U^T
+converges linearly when the width is exact (k = r) but only as ||W_t - X*||_F ~ 1/t when it is
+over-parameterised (k = d); the asymmetric factorisation F G^T at k = d converges linearly again.
+
+The measurements A_i are *non-symmetric* Gaussian matrices (spec section 8: with symmetrised A_i
+the antisymmetric part of F G^T is unobservable and the runs stall at an O(alpha) error). As in
+``sensing``, everything gradient descent needs passes through the Gram matrix of the vec(A_i).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import sensing
+
+MEASUREMENT_SEED_OFFSET = 20_000  # default_rng(20000 + seed) draws the A_i
+INIT_SEED_OFFSET = 30_000  # default_rng(30000 + seed) draws F_0, then G_0
+
+
+def measurement_gram(dim: int, n_measurements: int, seed: int) -> np.ndarray:
+    """``K = (1/m) sum_i vec(A_i) vec(A_i)^T`` for A_i iid N(0,1)^{d x d} (row-major vec)."""
+    a = np.random.default_rng(MEASUREMENT_SEED_OFFSET + seed).standard_normal(
+        (n_measurements, dim * dim))
+    return a.T @ a / n_measurements
+
+
+def initial_factors(dim: int, width: int, alpha: float, seed: int) -> tuple[np.ndarray, ...]:
+    """``F_0, G_0 = alpha N(0,1)^{d x k} / sqrt(d)``, the scale of ``sensing.initial_factor``."""
+    rng = np.random.default_rng(INIT_SEED_OFFSET + seed)
+    return tuple(alpha * rng.standard_normal((dim, width)) / math.sqrt(dim) for _ in range(2))
+
+
+def gradients(gram: np.ndarray, x_star: np.ndarray, f: np.ndarray,
+              g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hand-derived gradient of ``L(F, G) = (1/2m) sum_i <A_i, F G^T - X*>^2``:
+    ``(M G, M^T F)`` with ``M = (1/m) sum_i r_i A_i = unvec(K vec(F G^T - X*))``."""
+    dim = x_star.shape[0]
+    m = (gram @ (f @ g.T - x_star).reshape(-1)).reshape(dim, dim)
+    return m @ g, m.T @ f
+
+
+def relative_errors(gram: np.ndarray, x_star: np.ndarray, f0: np.ndarray, g0: np.ndarray,
+                    lr: float, steps: int) -> np.ndarray:
+    """Gradient descent on (F, G) from (f0, g0); ``||F_t G_t^T - X*||_F / ||X*||_F``, t = 0..T."""
+    f, g = f0.copy(), g0.copy()
+    norm = np.linalg.norm(x_star)
+    errors = np.empty(steps + 1)
+    for t in range(steps + 1):
+        errors[t] = np.linalg.norm(f @ g.T - x_star) / norm
+        if t < steps:
+            grad_f, grad_g = gradients(gram, x_star, f, g)
+            f, g = f - lr * grad_f, g - lr * grad_g
+    return errors
+
+
+def loglog_slope(errors: np.ndarray, start: int) -> float:
+    """Least-squares slope of ln(error) on ln(t) for t = start..T: -1 for an error ~ 1/t."""
+    t = np.arange(start, len(errors))
+    return float(np.polyfit(np.log(t), np.log(errors[start:]), 1)[0])
+
+
+def rate_runs(problem: sensing.SensingProblem, alpha: float, lr: float, steps: int,
+              seed: int) -> dict[str, np.ndarray]:
+    """The three runs of Fig. 5: relative errors ``||W_t - X*||_F / ||X*||_F`` of symmetric GD
+    at width r and d, and of asymmetric GD at width d, all from scale ``alpha``."""
+    dim, rank = problem.dim, len(problem.sigmas)
+    errors = {}
+    for name, width in (("symmetric_k_r", rank), ("symmetric_k_d", dim)):
+        u0 = sensing.initial_factor(dim, width, alpha, seed)
+        path = sensing.gradient_descent(problem, u0, lr, steps).path
+        errors[name] = sensing.distances(path, problem.x_star, problem.norm_star)
+    gram = measurement_gram(dim, problem.n_measurements, seed)
+    errors["asymmetric_k_d"] = relative_errors(gram, problem.x_star,
+                                               *initial_factors(dim, dim, alpha, seed), lr, steps)
+    return errors
