@@ -7,6 +7,7 @@ import pytest
 from companion import book
 from companion.chapters import CHAPTERS
 from companion.execute import Execution, Paths
+from companion.record import claims_tables
 
 
 def write_claims(paths: Paths, chapter: str, passed: list[bool]) -> None:
@@ -32,6 +33,17 @@ def test_status_page_reports_each_verdict_and_every_failed_claim(tmp_path):
     assert "**Verdict: partly reproduced** (1 of 2 checks pass)" in sections[-1]
     assert sections[-1].count("**FAIL**") == 1 and "**FAIL**" not in sections[1]
     assert "(dirty tree)" in sections[1] and "deliberately not asserted" in sections[1]
+
+
+def test_a_pipe_in_a_statement_stays_inside_its_table_cell():
+    """|x - y| in a statement must not split the row: every row keeps the header's cells."""
+    claims = [{"claim_id": "A1", "name": "n", "statement": "max |f - g| over lifts",
+               "value": 1e-15, "op": "<", "bound": 1e-12, "passed": True}]
+    rows = claims_tables(claims, [{"name": "e", "statement": "|t_s / t^_s - 1|", "value": 0.1}])
+    claims_table, exploratory_table = rows[:rows.index("")], rows[rows.index("") + 3:]
+    for header, _, *body in (claims_table, exploratory_table):
+        assert len(body) == 1
+        assert body[0].replace("\\|", "").count("|") == header.count("|")
 
 
 @pytest.mark.parametrize("passed,expected", [

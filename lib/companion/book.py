@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .chapters import CHAPTERS, Chapter
 from .execute import ChapterFailed, Execution, Paths, run_chapter
-from .record import claim_result, format_value
+from .record import claims_tables
 
 BUDGET_FACTOR = 2.0
 VERDICTS = {"all": "reproduced", "some": "partly reproduced", "none": "not reproduced"}
@@ -61,16 +61,7 @@ def status_page(paths: Paths) -> str:
                   f"{' (dirty tree)' if provenance['dirty'] else ''}. "
                   f"Both configurations are this book's reconstructions, not the paper's "
                   f"constants (paper mode: {chapter.paper_note}).", "",
-                  "| claim | check | measured | bound | result |", "|---|---|---|---|---|"]
-        lines += [f"| {c['claim_id']} `{c['name']}` | {c['statement']} | "
-                  f"{format_value(c['value'])} | {c['op']} {format_value(c['bound'])} | "
-                  f"{claim_result(c['passed'], c.get('known_failure', ''))} |"
-                  for c in claims["claims"]]
-        if claims["exploratory"]:
-            lines += ["", "Shown, deliberately not asserted:", "",
-                      "| quantity | meaning | measured |", "|---|---|---|"]
-            lines += [f"| `{e['name']}` | {e['statement']} | {format_value(e['value'])} |"
-                      for e in claims["exploratory"]]
+                  *claims_tables(claims["claims"], claims["exploratory"])]
         lines.append("")
     return "\n".join(lines)
 

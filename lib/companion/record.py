@@ -68,6 +68,26 @@ def claim_result(passed: bool, known_failure: str) -> str:
     return "**FAIL**" + (f" (known: {known_failure})" if known_failure else "")
 
 
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: a bare "|" (as in |x - y|) would end the cell."""
+    return text.replace("|", "\\|")
+
+
+def claims_tables(claims: list[dict], exploratory: list[dict]) -> list[str]:
+    """Markdown rows of the claims table and, if any, of the exploratory table: one format for
+    the chapter (:meth:`Run.show_claims`) and the status page (``book.status_page``)."""
+    rows = ["| claim | check | measured | bound | result |", "|---|---|---|---|---|"]
+    rows += [f"| {c['claim_id']} `{c['name']}` | {_cell(c['statement'])} | "
+             f"{format_value(c['value'])} | {c['op']} {format_value(c['bound'])} | "
+             f"{claim_result(c['passed'], c.get('known_failure', ''))} |" for c in claims]
+    if exploratory:
+        rows += ["", "Exploratory: shown, deliberately not asserted.", "",
+                 "| quantity | meaning | measured |", "|---|---|---|"]
+        rows += [f"| `{e['name']}` | {_cell(e['statement'])} | {format_value(e['value'])} |"
+                 for e in exploratory]
+    return rows
+
+
 def reproduce_command(chapter: str, mode: str, overrides: dict) -> str:
     """The shell command that reruns a chapter with exactly these settings."""
     parts = ["python -m companion run", chapter, "--mode", mode]
@@ -184,20 +204,12 @@ class Run:
 
     def show_claims(self) -> None:
         """Display every claim recorded so far as a table with its measured value."""
-        rows = ["| claim | check | measured | bound | result |", "|---|---|---|---|---|"]
-        for c in self.claims:
-            verdict = claim_result(c.passed, c.known_failure)
-            rows.append(f"| {c.claim_id} `{c.name}` | {c.statement} | {format_value(c.value)} "
-                        f"| {c.op} {format_value(c.bound)} | {verdict} |")
         n_failed = sum(not c.passed for c in self.claims)
         summary = (f"All {len(self.claims)} checks pass." if n_failed == 0 else
                    f"**{n_failed} of {len(self.claims)} checks fail**: this run does not "
                    "reproduce those claims.")
-        if self.exploratory_results:
-            rows += ["", "Exploratory, not asserted:", "",
-                     "| quantity | meaning | measured |", "|---|---|---|"]
-            rows += [f"| `{e['name']}` | {e['statement']} | {format_value(e['value'])} |"
-                     for e in self.exploratory_results]
+        rows = claims_tables([dataclasses.asdict(c) for c in self.claims],
+                             self.exploratory_results)
         _display(_markdown("\n".join([summary, "", *rows])))
 
     # -- provenance ----------------------------------------------------------------------
