@@ -15,10 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from companion.book import run_all
-from companion.chapters import CHAPTERS
-from companion.execute import Paths, run_chapter
-from companion.record import git_state
+from companion.pipeline.site import run_all
+from companion.pipeline.registry import CHAPTERS
+from companion.pipeline.execute import Paths, run_chapter
+from companion.pipeline.record import git_state
 
 ROOT = Path(__file__).resolve().parents[1]
 

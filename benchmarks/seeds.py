@@ -14,9 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from companion.chapters import get_chapter
-from companion.execute import ChapterFailed, Paths, run_chapter
-from companion.record import git_state
+from companion.pipeline.registry import get_chapter
+from companion.pipeline.execute import ChapterFailed, Paths, run_chapter
+from companion.pipeline.record import git_state
 
 ROOT = Path(__file__).resolve().parents[1]
 

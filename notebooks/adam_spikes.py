@@ -50,7 +50,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from companion import adam, plotting, polynomial, spikes
+from companion import plotting
+from companion.adam_spikes import adam, spikes
+from companion.adam_spikes import power_loss as polynomial
 
 run = companion.start("adam_spikes", mode, overrides)
 cfg = run.config

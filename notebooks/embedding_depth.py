@@ -41,8 +41,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from companion import lifting, plateaus, plotting, pruning, spectra
-from companion.lifting import MLP
+from companion import plotting, spectra
+from companion.embedding_depth import lifting, plateaus, pruning
+from companion.embedding_depth.lifting import MLP
 
 run = companion.start("embedding_depth", mode, overrides)
 cfg = run.config

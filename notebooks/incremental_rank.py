@@ -43,7 +43,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import companion
-from companion import asymmetric, plotting, sensing
+from companion import plotting
+from companion.incremental_rank import asymmetric, sensing
 
 run = companion.start("incremental_rank", mode, overrides)
 cfg = run.config

@@ -9,8 +9,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from companion.chapters import CHAPTERS  # noqa: E402
-from companion.execute import Paths  # noqa: E402
+from companion.pipeline.registry import CHAPTERS  # noqa: E402
+from companion.pipeline.execute import Paths  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 torch.set_num_threads(1)

@@ -12,6 +12,6 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from .record import start  # noqa: E402
+from .pipeline.record import start  # noqa: E402
 
 __all__ = ["start"]

@@ -16,11 +16,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import regress
-from .book import BookFailed, build_site, run_all
-from .chapters import CHAPTERS, MODES, ParameterError, UnknownChapterError, get_chapter, \
+from .pipeline import regress
+from .pipeline.site import BookFailed, build_site, run_all
+from .pipeline.registry import CHAPTERS, MODES, ParameterError, UnknownChapterError, get_chapter, \
     parameter_types
-from .execute import ChapterFailed, Paths, run_chapter
+from .pipeline.execute import ChapterFailed, Paths, run_chapter
 
 BAD_INPUT, FAILED = 2, 1
 

@@ -5,7 +5,7 @@ import pytest
 import scipy.optimize
 import torch
 
-from companion import sensing
+from companion.incremental_rank import sensing
 
 
 def _independent_measurements(dim, rank, n_measurements, seed):

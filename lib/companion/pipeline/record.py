@@ -28,7 +28,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import chapters
+from . import registry as chapters
 from .style import PNG_METADATA, apply_style
 
 RESULTS_ENV = "COMPANION_RESULTS"

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from companion.chapters import CHAPTERS, ParameterError, get_chapter, make_config
+from companion.pipeline.registry import CHAPTERS, ParameterError, get_chapter, make_config
 from conftest import ROOT
 
 

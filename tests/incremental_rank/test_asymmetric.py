@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from companion import asymmetric
+from companion.incremental_rank import asymmetric
 
 
 def test_gradients_match_autograd_on_the_explicit_measurements():

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from companion import adam, polynomial, spikes
+from companion.adam_spikes import adam, spikes
+from companion.adam_spikes import power_loss as polynomial
 
 torch.set_num_threads(1)
 

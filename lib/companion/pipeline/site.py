@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .chapters import CHAPTERS, Chapter
+from .registry import CHAPTERS, Chapter
 from .execute import ChapterFailed, Execution, Paths, run_chapter
 from .record import claims_tables
 

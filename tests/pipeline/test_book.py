@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from companion import book
-from companion.chapters import CHAPTERS
-from companion.execute import Execution, Paths
-from companion.record import claims_tables
+from companion.pipeline import site as book
+from companion.pipeline.registry import CHAPTERS
+from companion.pipeline.execute import Execution, Paths
+from companion.pipeline.record import claims_tables
 
 
 def write_claims(paths: Paths, chapter: str, passed: list[bool]) -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from companion.chapters import Chapter, ParameterError
-from companion.execute import ChapterFailed, Paths, run_chapter
+from companion.pipeline.registry import Chapter, ParameterError
+from companion.pipeline.execute import ChapterFailed, Paths, run_chapter
 
 TOY_SOURCE = '''\
 # ---
@@ -32,7 +32,8 @@ overrides = {}
 import dataclasses
 import matplotlib.pyplot as plt
 import numpy as np
-from companion import chapters, start
+from companion import start
+from companion.pipeline import registry as chapters
 
 @dataclasses.dataclass(frozen=True)
 class ToyConfig:

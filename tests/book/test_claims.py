@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from companion.chapters import CHAPTERS
+from companion.pipeline.registry import CHAPTERS
 from conftest import chapter_results
 
 

@@ -7,8 +7,8 @@ not touched) and every array behind every figure must equal the published one ex
 import numpy as np
 import pytest
 
-from companion.chapters import CHAPTERS
-from companion.execute import Paths, run_chapter
+from companion.pipeline.registry import CHAPTERS
+from companion.pipeline.execute import Paths, run_chapter
 from conftest import ROOT, chapter_results
 
 

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .chapters import Chapter, make_config
+from .registry import Chapter, make_config
 from .record import RESULTS_ENV
 
 EXECUTION_RECORD = "execution.json"
@@ -90,7 +90,7 @@ def cache_key(chapter: Chapter, mode: str, overrides: dict, paths: Paths) -> str
     of pinned versions: change any of them and the chapter runs again.
     """
     digest = hashlib.sha256()
-    library = sorted((paths.root / "lib" / "companion").glob("*.py"))
+    library = sorted((paths.root / "lib" / "companion").rglob("*.py"))
     for path in [paths.source(chapter), *library, paths.root / "requirements.txt"]:
         digest.update(str(path.relative_to(paths.root)).encode())
         digest.update(path.read_bytes() if path.exists() else b"<missing>")

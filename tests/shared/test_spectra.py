@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from companion import spectra
-from companion.lifting import MLP
+from companion.embedding_depth.lifting import MLP
 
 
 def _matrix_with_outliers(dim=150, seed=0):

@@ -7,8 +7,8 @@ leaves a diff PNG under build/regression/<chapter>/. Baselines change only throu
 
 import pytest
 
-from companion import regress
-from companion.chapters import CHAPTERS
+from companion.pipeline import regress
+from companion.pipeline.registry import CHAPTERS
 from conftest import ROOT, chapter_results
 
 

@@ -5,7 +5,8 @@ from pathlib import Path
 import matplotlib
 from matplotlib import font_manager
 
-from companion.style import apply_style
+from companion.pipeline.style import apply_style
+from conftest import ROOT
 
 
 def test_text_uses_matplotlib_bundled_dejavu():
@@ -15,5 +16,5 @@ def test_text_uses_matplotlib_bundled_dejavu():
 
 
 def test_matplotlib_is_the_locked_version():
-    lock = (Path(__file__).resolve().parents[1] / "requirements.txt").read_text().splitlines()
+    lock = (ROOT / "requirements.txt").read_text().splitlines()
     assert f"matplotlib=={matplotlib.__version__}" in lock

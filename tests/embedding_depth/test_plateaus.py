@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from companion import plateaus
+from companion.embedding_depth import plateaus
 
 
 def test_least_squares_level_matches_numpy_polyfit():

@@ -5,8 +5,8 @@ import pytest
 import torch
 from torch.func import grad, jacrev
 
-from companion import lifting
-from companion.lifting import MLP
+from companion.embedding_depth import lifting
+from companion.embedding_depth.lifting import MLP
 from companion.spectra import dense_hessian
 
 

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from companion import lifting  # noqa: E402
+from companion.embedding_depth import lifting  # noqa: E402
 from companion.plotting import band, network_diagram, stacked_data  # noqa: E402
 
 X = np.array([0.0, 1.0, 2.0, 3.0])

@@ -6,8 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from companion import regress
-from companion.style import PNG_METADATA, apply_style
+from companion.pipeline import regress
+from companion.pipeline.style import PNG_METADATA, apply_style
 
 
 def write_figure(folder, name, slope, mode="quick", overrides=None):

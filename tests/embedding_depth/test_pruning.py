@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from companion import pruning
-from companion.lifting import nonlinearity_index
-from companion.plateaus import NormedMLP
+from companion.embedding_depth import pruning
+from companion.embedding_depth.lifting import nonlinearity_index
+from companion.embedding_depth.plateaus import NormedMLP
 
 X = torch.linspace(-1, 1, 32)[:, None]
 
