@@ -17,7 +17,8 @@ from pathlib import Path
 
 from companion.pipeline.site import run_all
 from companion.pipeline.registry import CHAPTERS
-from companion.pipeline.execute import Paths, run_chapter
+from companion.pipeline.execute import run_chapter
+from companion.pipeline.paths import Paths
 from companion.pipeline.record import git_state
 
 ROOT = Path(__file__).resolve().parents[1]

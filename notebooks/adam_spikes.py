@@ -44,8 +44,6 @@ mode = "quick"
 overrides = {}
 
 # %%
-import companion  # first: it pins BLAS to one thread before numpy loads (151x151 eigh)
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -53,8 +51,9 @@ import torch
 from companion import plotting
 from companion.adam_spikes import adam, spikes
 from companion.adam_spikes import power_loss as polynomial
+from companion.pipeline.record import start
 
-run = companion.start("adam_spikes", mode, overrides)
+run = start("adam_spikes", mode, overrides)
 cfg = run.config
 
 # %% [markdown]
@@ -110,10 +109,10 @@ print(f"frozen map at alpha = 2(1+b1)/((1-b1)a) = {alpha_star:g}: eigenvalues "
 # We predict $t^*$ from the state 300 steps before the crossing.
 
 # %%
-lr_1d, beta2_1d = cfg.lr_1d, cfg.beta2_1d
-quad = polynomial.adam(2, cfg.theta0, cfg.steps_1d, lr_1d, beta1, beta2_1d, cfg.eps,
+lr_1d, beta2_1d = cfg.quadratic_learning_rate, cfg.quadratic_beta2
+quad = polynomial.adam(2, cfg.theta0, cfg.quadratic_steps, lr_1d, beta1, beta2_1d, cfg.eps,
                        curvature=cfg.curvature)
-quad_gd = polynomial.gradient_descent(2, cfg.theta0, cfg.steps_1d, lr_1d,
+quad_gd = polynomial.gradient_descent(2, cfg.theta0, cfg.quadratic_steps, lr_1d,
                                       curvature=cfg.curvature)
 a_spike = polynomial.quadratic_spike(quad, lr_1d, beta1, cfg.curvature)
 t_c = a_spike.t_cross
@@ -166,8 +165,8 @@ for label, (lo, hi) in zip(["1", "2", "3–4", "5"],
                            zip([0, *stage_edges], [*stage_edges, stage_edges[-1] + 150])):
     axes[1].text((lo + hi) / 2 + 1, 0.03, label, ha="center", va="bottom",
                  transform=axes[1].get_xaxis_transform(), fontsize=10, fontweight="bold")
-axes[0].set_xlim(0, min(cfg.steps_1d, a_spike.t_down + 1200))
-run.figure("f1_quadratic", fig,
+axes[0].set_xlim(0, min(cfg.quadratic_steps, a_spike.t_down + 1200))
+run.figure("fig1_quadratic", fig,
            data={"loss_adam": quad.loss, "loss_gd": quad_gd.loss, "envelope": a_spike.envelope,
                  "h_hat": a_spike.h_hat, "v_hat": quad.v_hat, "grad_sq": quad.grad ** 2,
                  "stage_edges": np.array(stage_edges) + 1, "t_jump": a_spike.t_jump + 1},
@@ -219,7 +218,7 @@ run.claim("2", "spike_at_crossing_1d", "max_t (L_GD(t+1) - L_GD(t))",
 # peak $t_{\rm pk}$; the onset $t_{\rm on}$ is the first step with $L>1.5\,L(t_{\min})$.
 
 # %%
-lr, beta2 = cfg.lr, cfg.beta2
+lr, beta2 = cfg.learning_rate, cfg.beta2
 net = spikes.TanhNet.sine_task(cfg.n_points, cfg.width)
 theta0 = net.init(cfg.seed)
 train = adam.run_adam(net.grad_and_loss, theta0, cfg.steps, lr, (beta1, beta2), cfg.eps)
@@ -262,7 +261,7 @@ ax.axhline(1, c="k", lw=0.8, ls="--")
 ax.set(xlabel="step t", ylabel=r"curvature $\times\,\eta/2$",
        title=f"(b) every {cfg.overview_every} steps; threshold 1")
 ax.legend(loc="upper left")
-run.figure("f2_fcn_overview", fig,
+run.figure("fig2_fcn_overview", fig,
            data={"loss": train.loss, "spike_peaks": peaks + 1, "overview_steps": overview.index + 1,
                  "lam_max_hat": overview.lam_max_hat * scale,
                  "lam_max_raw": overview.lam_max_raw * scale},
@@ -321,7 +320,7 @@ for j, story in enumerate(zoomed):
                       f"spike{j}_events": np.array(list(events.values())) + 1})
 axes[1, 0].legend(loc="upper left", fontsize=7, ncol=2)
 axes[3, 0].legend(loc="upper left", fontsize=7)
-run.figure("f3_spike_zoom", fig, data=zoom_data,
+run.figure("fig3_spike_zoom", fig, data=zoom_data,
            caption="The first spikes, from $t_{\\rm on}-80$ to $t_{\\rm pk}+8$. Dotted: crossings "
                    "of $\\lambda_{\\max}(\\hat H)$ (red) and $\\lambda^B_{\\rm grad}(\\hat H)$ "
                    "(green), $t_{\\min}$ (grey), $t_{\\rm pk}$ (black).")
@@ -448,10 +447,10 @@ counted = {f"beta2 = {b:g}": dict(betas=(beta1, b), eps=cfg.eps) for b in cfg.be
 counted["torch AMSGrad"] = dict(betas=(beta1, beta2), eps=cfg.eps, amsgrad="torch")
 eps_name = f"eps = {cfg.eps_large:g}"
 ablation, eps_runs = {}, {}  # (seed, name) -> loss curve; seed -> the eps_large trajectory
-for seed in cfg.ablation_seeds:
+for seed in cfg.seeds:
     start = net.init(seed)
     for name, options in {**variants, **counted}.items():
-        trajectory = adam.run_adam(net.grad_and_loss, start, cfg.steps_ablation, lr,
+        trajectory = adam.run_adam(net.grad_and_loss, start, cfg.ablation_steps, lr,
                                    keep_state=name == eps_name, **options)  # the bound needs theta
         ablation[seed, name] = trajectory.loss
         if name == eps_name:
@@ -464,13 +463,13 @@ def max_amplitude(key):
 
 
 for name in {**variants, **counted}:
-    counts = [len(ablation_spikes[s, name]) for s in cfg.ablation_seeds]
-    amplitudes = [round(float(max_amplitude((s, name))), 1) for s in cfg.ablation_seeds]
-    finals = [f"{ablation[s, name][-1]:.2g}" for s in cfg.ablation_seeds]
+    counts = [len(ablation_spikes[s, name]) for s in cfg.seeds]
+    amplitudes = [round(float(max_amplitude((s, name))), 1) for s in cfg.seeds]
+    finals = [f"{ablation[s, name][-1]:.2g}" for s in cfg.seeds]
     print(f"{name:>14}: spikes per seed {counts}, max amplitude {amplitudes}, final {finals}")
 
 # %%
-bound_rows = np.arange(0, cfg.steps_ablation, cfg.bound_every)
+bound_rows = np.arange(0, cfg.ablation_steps, cfg.bound_every)
 lam_raw_eps = np.array([[np.linalg.eigvalsh(net.hessian(torch.from_numpy(eps_run.theta[i])))[-1]
                          for i in bound_rows] for eps_run in eps_runs.values()])  # (seed, row)
 c_late = (1 - beta1) / (1 + beta1)  # c_t once its bias correction has faded (t >~ 50)
@@ -483,11 +482,11 @@ def short(name):
     return name.replace(" = ", "_").replace(" ", "_")
 
 
-seeds = cfg.ablation_seeds
+seeds = cfg.seeds
 seed_range = f"seeds {seeds[0]}..{seeds[-1]}"
 fig, ax = plt.subplots(figsize=(8, 4))
 ax.set_yscale("log")
-mitigation_data = {"steps": np.arange(1, cfg.steps_ablation + 1)}
+mitigation_data = {"steps": np.arange(1, cfg.ablation_steps + 1)}
 for (name, _), c in zip(variants.items(), ["C0", "C1", "C2", "C3"]):
     counts = [len(ablation_spikes[s, name]) for s in seeds]
     curves = [ablation[s, name] for s in seeds]
@@ -497,7 +496,7 @@ for (name, _), c in zip(variants.items(), ["C0", "C1", "C2", "C3"]):
     mitigation_data[f"spikes_{short(name)}"] = np.array(counts)
 ax.set(xlabel="step t", ylabel="loss", title=f"Mitigations, {seed_range}")
 ax.legend()
-run.figure("f4_mitigations", fig, data=mitigation_data,
+run.figure("fig4_mitigations", fig, data=mitigation_data,
            caption="Large $\\epsilon$ and AMSGrad remove the spikes (at the price of a higher "
                    "loss); $\\beta_2=0.9$ keeps them, smaller. Lines: median loss over "
                    f"{seed_range}; bands: from their minimum to their maximum at each step; "
@@ -550,18 +549,18 @@ run.exploratory("torch_amsgrad_spikes", "max over seeds of spike count with "
 # $\beta_1<\beta_2^{(k-1)/(2(k-2))}$: three regimes, shown with $\beta_2\in\{0.91,0.895,0.8\}$.
 
 # %%
-k, lr_poly, beta2_poly = 4, cfg.lr_poly, cfg.beta2_poly
+k, lr_poly, beta2_poly = 4, cfg.quartic_learning_rate, cfg.quartic_beta2
 paper_adam = dict(eps=0.0, bias_correction=False, start_from_gradient=True)
-quartic = polynomial.adam(k, 1.0, cfg.steps_poly, lr_poly, beta1, beta2_poly, **paper_adam)
-quartic_gd = polynomial.gradient_descent(k, 1.0, cfg.steps_poly, lr_poly)
-quartic_hb = polynomial.gradient_descent(k, 1.0, cfg.steps_poly, lr_poly, cfg.momentum_hb)
-regimes = {b: polynomial.adam(k, 1.0, cfg.steps_poly, lr_poly, beta1, b, **paper_adam)
+quartic = polynomial.adam(k, 1.0, cfg.quartic_steps, lr_poly, beta1, beta2_poly, **paper_adam)
+quartic_gd = polynomial.gradient_descent(k, 1.0, cfg.quartic_steps, lr_poly)
+quartic_hb = polynomial.gradient_descent(k, 1.0, cfg.quartic_steps, lr_poly, cfg.heavy_ball_momentum)
+regimes = {b: polynomial.adam(k, 1.0, cfg.quartic_steps, lr_poly, beta1, b, **paper_adam)
            for b in cfg.beta2_regimes}
 slope = polynomial.fitted_log_slope(quartic, cfg.fit_x_min, cfg.fit_x_max)
 rate = polynomial.adam_linear_rate(k, beta2_poly)
 flow_gd = polynomial.gradient_flow(quartic_gd.steps - 1, k, lr_poly)
-flow_hb = polynomial.gradient_flow(quartic_hb.steps - 1, k, lr_poly / (1 - cfg.momentum_hb))
-power_from = cfg.steps_poly // 10
+flow_hb = polynomial.gradient_flow(quartic_hb.steps - 1, k, lr_poly / (1 - cfg.heavy_ball_momentum))
+power_from = cfg.quartic_steps // 10
 print(f"Adam slope {slope:.8f} vs ln b2 = {rate:.8f}; GD x_T / flow = "
       f"{quartic_gd.x[-1] / flow_gd[-1]:.5f}; HB x_T / flow(eta/(1-mu)) = "
       f"{quartic_hb.x[-1] / flow_hb[-1]:.5f}")
@@ -575,7 +574,7 @@ ax = axes[0]
 ax.loglog(quartic_gd.steps, quartic_gd.loss, c="k", label="GD")
 ax.loglog(quartic_gd.steps, flow_gd ** k / k, c="k", ls=":", lw=1, label="gradient flow")
 ax.loglog(quartic_hb.steps, quartic_hb.loss, c="C1",
-          label=f"heavy ball, $\\mu$={cfg.momentum_hb:g}")
+          label=f"heavy ball, $\\mu$={cfg.heavy_ball_momentum:g}")
 ax.loglog(quartic_hb.steps, flow_hb ** k / k, c="C1", ls=":", lw=1,
           label=r"flow at $\eta/(1-\mu)$")
 ax.loglog(quartic.steps, quartic.loss, c="C0", label=f"Adam, $\\beta_2$={beta2_poly:g}")
@@ -591,7 +590,7 @@ for (b, trace), c in zip(regimes.items(), ["C0", "C3", "C2"]):
 ax.set(xlabel="step t", ylabel="loss", ylim=(1e-310, 10),
        title=rf"(b) three regimes of Adam at $\beta_1$={beta1:g}")
 ax.legend()
-run.figure("f5_degenerate", fig,
+run.figure("fig5_degenerate", fig,
            data={"loss_gd": quartic_gd.loss, "loss_hb": quartic_hb.loss,
                  "loss_adam": quartic.loss, "flow_gd": flow_gd, "flow_hb": flow_hb,
                  **{f"loss_regime_{b:g}": t.loss for b, t in regimes.items()}},
@@ -638,7 +637,7 @@ for b, trace in regimes.items():
 # $L(5000)$ (about $10^{-223}$) is not reproduced and is reported below without assertion.
 
 # %%
-steps_ext = cfg.steps_extension
+steps_ext = cfg.extension_steps
 double = {
     ("x^2", "Adam"): polynomial.adam(2, cfg.theta0, steps_ext, lr_1d, beta1, beta2_1d, cfg.eps,
                                      curvature=cfg.curvature),
@@ -677,7 +676,7 @@ for (row, problem), (col, method) in [((r, p), (c, m)) for r, p in enumerate(["x
         ax.set_xlabel("step t")
     if col == 0:
         ax.set_ylabel("loss")
-run.figure("f6_double_edged", fig,
+run.figure("fig6_double_edged", fig,
            data={**{f"loss_{p.replace('^', '')}_{m}": t.loss for (p, m), t in double.items()},
                  **{f"h_hat_x2_{m}": h for (_, m), h in h_hat_ext.items()}},
            caption="The decay of $\\hat v$ gives Adam both its spikes at a non-degenerate "
@@ -735,7 +734,7 @@ for name in ["Adam", small, *counted]:
     counts = [len(ablation_spikes[s, name]) for s in seeds]
     for extreme, value in (("min", min(counts)), ("max", max(counts))):
         run.exploratory(f"spike_count_{short(name)}_{extreme}", f"{extreme} over {seed_range} of "
-                        f"the spike count, {name} ({cfg.steps_ablation} steps)", value)
+                        f"the spike count, {name} ({cfg.ablation_steps} steps)", value)
 signals = {"lam_max_hat": "lambda_max(H^)", "lam_grad_b": "lambda^B_grad(H^)",
            "lam_max_raw": "lambda_max(H)"}
 scores = {field: spikes.warning_score(overview.index, getattr(overview, field), 2 / lr, found)

@@ -35,8 +35,6 @@ mode = "quick"
 overrides = {}
 
 # %%
-import companion
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -44,8 +42,9 @@ import torch
 from companion import plotting, spectra
 from companion.embedding_depth import lifting, plateaus, pruning
 from companion.embedding_depth.lifting import MLP
+from companion.pipeline.record import start
 
-run = companion.start("embedding_depth", mode, overrides)
+run = start("embedding_depth", mode, overrides)
 cfg = run.config
 
 # %% [markdown]
@@ -359,7 +358,7 @@ l_0 = float(0.5 * (y2.double() ** 2).mean())
 print(f"L_0 = {l_0:.4f}, L_lin = {l_lin:.4e}")
 
 
-dynamics_seeds = range(cfg.seed, cfg.seed + cfg.dynamics_seeds)
+dynamics_seeds = range(cfg.seed, cfg.seed + cfg.n_seeds)
 
 
 def train(depth, seed, norm="none", init_scale=cfg.init_scale, steps=cfg.steps):
@@ -401,7 +400,7 @@ ax_n.set_ylabel("max over layers of N")
 run.figure("fig3_dynamics", fig, data=data,
            caption=f"Small-initialisation tanh nets of depth 1-3 all stall at the least-squares "
            f"level L_lin while every layer is linear (N ~ 1e-4); median and range over "
-           f"{cfg.dynamics_seeds} seeds.")
+           f"{cfg.n_seeds} seeds.")
 
 plain_rows = [row for d in cfg.depths for row in summary[("plain", d)]]
 run.claim("A3", "plateau_universal", "min over depths and seeds of plateau steps (plain)",
@@ -458,7 +457,7 @@ ax_n.set_ylabel("min over layers of N")
 run.figure("fig4_batchnorm", fig, data=data,
            caption="Plain (solid) against BN (dashed) at depth 2 and 3, triangles at the median "
            "t_half; dotted: the LayerNorm and standard-initialisation controls. Median and range "
-           f"over {cfg.dynamics_seeds} seeds.")
+           f"over {cfg.n_seeds} seeds.")
 
 run.claim("A4", "bn_removes_plateau", "max over depths and seeds of t_half(BN) / t_half(plain)",
           max(b.t_half / p.t_half for d in cfg.bn_depths
@@ -548,7 +547,7 @@ run.exploratory("prune_loss_change_end", "end: relative loss change of that fold
 # 0 here).
 
 # %%
-relu_seeds = range(cfg.seed, cfg.seed + cfg.relu_seeds)
+relu_seeds = range(cfg.seed, cfg.seed + cfg.relu_n_seeds)
 relu = {norm: [plateaus.run(x2, y2, cfg.control_depth, cfg.hidden_width, s, cfg.learning_rate,
                             cfg.relu_steps, cfg.log_every, norm=norm, activation="relu",
                             init_scale=cfg.relu_init_scale, hidden_bias=cfg.relu_bias_init)
@@ -608,7 +607,7 @@ for n in cfg.data_sizes:
     t_half_data[n] = [min(plateaus.t_half(plateaus.run(
         x, y, cfg.control_depth, cfg.hidden_width, s, cfg.learning_rate, cfg.data_steps,
         cfg.log_every, init_scale=cfg.init_scale), level), cfg.data_steps)
-        for s in range(cfg.seed, cfg.seed + cfg.data_seeds)]
+        for s in range(cfg.seed, cfg.seed + cfg.data_n_seeds)]
     run.exploratory(f"t_half_data_n{n}", f"median over seeds of t_half, d={cfg.data_input_dim}, "
                     f"n={n} (not asserted)", np.median(t_half_data[n]))
     print(f"n = {n:4d}: L_lin = {level:.3e}, t_half per seed {t_half_data[n]}")

@@ -42,11 +42,11 @@ overrides = {}
 import matplotlib.pyplot as plt
 import numpy as np
 
-import companion
 from companion import plotting
 from companion.incremental_rank import asymmetric, sensing
+from companion.pipeline.record import start
 
-run = companion.start("incremental_rank", mode, overrides)
+run = start("incremental_rank", mode, overrides)
 cfg = run.config
 
 # %% [markdown]

@@ -4,13 +4,11 @@ import json
 import os
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import companion  # noqa: F401  (first: it pins BLAS and OpenMP threads before numpy loads)
+import pytest
+import torch
 
-import pytest  # noqa: E402
-import torch  # noqa: E402
-
-from companion.pipeline.registry import CHAPTERS  # noqa: E402
-from companion.pipeline.execute import Paths  # noqa: E402
+from companion.pipeline.paths import Paths
 
 ROOT = Path(__file__).resolve().parents[1]
 torch.set_num_threads(1)
@@ -23,7 +21,7 @@ def repo() -> Paths:
 
 def chapter_results(name: str) -> Path:
     """The published quick-mode results of a chapter; fail (never skip) if there are none."""
-    folder = Paths(ROOT).results(CHAPTERS[name])
+    folder = Paths(ROOT).results(name)
     if not (folder / "provenance.json").exists():
         pytest.fail(f"no results for chapter '{name}' in {folder}: run `make book` "
                     "(or `python -m companion book`) before the tests")

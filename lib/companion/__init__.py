@@ -1,17 +1,13 @@
 """Training Dynamics, Reproduced: the shared library behind every chapter.
 
-Science modules (one per model): ``sensing``, ``lifting``, ``spectra``, ``adam``.
-Machinery: ``chapters`` (registry, configs), ``record`` (figures, claims, provenance),
-``execute`` (convert, validate, run, cache), ``regress`` (figure regression), ``style``.
+One folder per chapter (``incremental_rank``, ``embedding_depth``, ``adam_spikes``), each with
+its ``config.py``, its science modules and the ``experiment.py`` its notebook calls; science
+shared by chapters (``spectra``, ``plotting``); the parameter rules (``params``); and the
+machinery that runs and publishes chapters (``pipeline``). Nothing is imported here, so the
+command line starts without torch or matplotlib; only the numerical environment is pinned,
+before numpy or torch can load.
 """
 
-import os
+from .numerics import pin_environment
 
-# One BLAS thread: on 2 cores the small matrices of these chapters run far faster this way.
-# It must be set before numpy is first imported.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-from .pipeline.record import start  # noqa: E402
-
-__all__ = ["start"]
+pin_environment()

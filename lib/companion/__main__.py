@@ -16,11 +16,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from .params import MODES, ParameterError, parameter_types
 from .pipeline import regress
+from .pipeline.execute import ChapterFailed, run_chapter
+from .pipeline.paths import Paths
+from .pipeline.registry import CHAPTERS, UnknownChapterError, get_chapter
 from .pipeline.site import BookFailed, build_site, run_all
-from .pipeline.registry import CHAPTERS, MODES, ParameterError, UnknownChapterError, get_chapter, \
-    parameter_types
-from .pipeline.execute import ChapterFailed, Paths, run_chapter
 
 BAD_INPUT, FAILED = 2, 1
 
@@ -46,9 +47,9 @@ def command_list(_args, _paths: Paths) -> int:
 def command_run(args, paths: Paths) -> int:
     chapter = get_chapter(args.chapter)
     execution = run_chapter(chapter, args.mode, dict(args.param), args.force, paths)
-    results = paths.results(chapter).relative_to(paths.root)
     print(f"{chapter.name}: {execution.status} in {execution.wall_s:.1f} s ({args.mode} mode); "
-          f"outputs in {results}/ and {paths.executed(chapter).relative_to(paths.root)}")
+          f"outputs in {paths.relative(paths.results(chapter.name))}/ and "
+          f"{paths.relative(paths.executed(chapter.name))}")
     return 0
 
 
@@ -56,17 +57,17 @@ def command_book(args, paths: Paths) -> int:
     run_all(args.mode, args.force, paths)
     if not args.no_site:
         build_site(paths)
-        print(f"site: {paths.root / '_build' / 'html' / 'index.html'}")
+        print(f"site: {paths.site / 'index.html'}")
     return 0
 
 
 def command_bless(args, paths: Paths) -> int:
     for name in args.chapters:
         chapter = get_chapter(name)
-        baselines = regress.baseline_dir(paths.root, chapter.name)
-        changed = regress.bless(paths.results(chapter), baselines, args.reason)
+        baselines = paths.baselines(chapter.name)
+        changed = regress.bless(paths.results(chapter.name), baselines, args.reason)
         print(f"{chapter.name}: rewrote {len(changed)} figure baselines "
-              f"({', '.join(changed) or 'none changed'}) in {baselines.relative_to(paths.root)}/; "
+              f"({', '.join(changed) or 'none changed'}) in {paths.relative(baselines)}/; "
               "commit them with a message that says why the figures changed")
     return 0
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from companion.pipeline.registry import CHAPTERS
-from companion.pipeline.execute import Paths, run_chapter
+from companion.pipeline.execute import run_chapter
+from companion.pipeline.paths import Paths
 from conftest import ROOT, chapter_results
 
 
@@ -17,7 +18,7 @@ def test_second_run_gives_identical_figure_data(chapter, tmp_path):
     published = chapter_results(chapter)
     scratch = Paths.scratch(ROOT, tmp_path)
     assert run_chapter(CHAPTERS[chapter], paths=scratch).status == "executed"
-    rerun = scratch.results(CHAPTERS[chapter])
+    rerun = scratch.results(chapter)
     names = sorted(p.name for p in published.glob("*.npz"))
     assert names == sorted(p.name for p in rerun.glob("*.npz"))
     for name in names:

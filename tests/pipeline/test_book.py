@@ -6,12 +6,13 @@ import pytest
 
 from companion.pipeline import site as book
 from companion.pipeline.registry import CHAPTERS
-from companion.pipeline.execute import Execution, Paths
-from companion.pipeline.record import claims_tables
+from companion.pipeline.execute import Execution
+from companion.pipeline.paths import Paths
+from companion.pipeline.tables import claims_tables
 
 
 def write_claims(paths: Paths, chapter: str, passed: list[bool]) -> None:
-    folder = paths.results(CHAPTERS[chapter])
+    folder = paths.results(chapter)
     folder.mkdir(parents=True)
     claims = [{"claim_id": f"A{i}", "name": f"claim_{i}", "statement": "s", "value": 0.5,
                "op": "<=", "bound": 1.0, "passed": ok} for i, ok in enumerate(passed, 1)]

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from companion.pipeline.registry import CHAPTERS, ParameterError, get_chapter, make_config
+from companion.params import ParameterError
+from companion.pipeline.registry import CHAPTERS, get_chapter, make_config
 from conftest import ROOT
 
 
@@ -41,7 +42,7 @@ def test_bad_input_exits_2_names_it_and_leaves_outputs_untouched(args, expected)
 
 def test_unknown_parameter_message_lists_every_valid_name():
     result = companion("run", "adam_spikes", "-p", "betta2=0.9")
-    for name in ("beta2", "seed", "lr"):
+    for name in ("beta2", "seed", "learning_rate"):
         assert name in result.stderr
 
 

@@ -1,7 +1,7 @@
 """The run pipeline on a toy chapter: validation, failure, atomic publishing, cache.
 
 The toy chapter lives in a temporary repository root so that these tests never touch the
-book's own outputs; it uses the same `companion.start` API as the real chapters.
+book's own outputs; it uses the same recorder API (`companion.pipeline.record.start`) as the real chapters.
 """
 
 import dataclasses
@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from companion.pipeline.registry import Chapter, ParameterError
-from companion.pipeline.execute import ChapterFailed, Paths, run_chapter
+from companion.params import ParameterError
+from companion.pipeline.execute import ChapterFailed, run_chapter
+from companion.pipeline.paths import Paths
+from companion.pipeline.registry import Chapter
 
 TOY_SOURCE = '''\
 # ---
@@ -32,8 +34,8 @@ overrides = {}
 import dataclasses
 import matplotlib.pyplot as plt
 import numpy as np
-from companion import start
-from companion.pipeline import registry as chapters
+from companion.pipeline import registry
+from companion.pipeline.record import start
 
 @dataclasses.dataclass(frozen=True)
 class ToyConfig:
@@ -41,8 +43,8 @@ class ToyConfig:
     slope: float = 1.0
     fail: bool = False
 
-chapters.CHAPTERS["toy"] = chapters.Chapter(
-    "toy", "Toy", {"quick": ToyConfig(), "paper": ToyConfig()}, 30, "toy")
+registry.CHAPTERS["toy"] = registry.Chapter("toy", "Toy", "a line", "nobody", 30, ToyConfig(),
+                                            ToyConfig())
 run = start("toy", mode, overrides)
 
 # %%
@@ -66,7 +68,7 @@ class ToyConfig:
     fail: bool = False
 
 
-TOY = Chapter("toy", "Toy", {"quick": ToyConfig(), "paper": ToyConfig()}, 30, "toy")
+TOY = Chapter("toy", "Toy", "a line", "nobody", 30, ToyConfig(), ToyConfig())
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +86,7 @@ def toy_root(tmp_path_factory) -> Paths:
 
 def fingerprint(paths: Paths) -> dict[str, str]:
     """SHA-256 of every published output of the toy chapter."""
-    files = [paths.executed(TOY), *sorted(paths.results(TOY).iterdir())]
+    files = [paths.executed(TOY.name), *sorted(paths.results(TOY.name).iterdir())]
     return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
 
 
@@ -131,7 +133,7 @@ def test_unchanged_rerun_starts_no_kernel_and_library_change_reruns(toy_root):
 
 def test_override_changes_outputs_and_provenance(toy_root):
     run_chapter(TOY, overrides={"slope": "2.5"}, paths=toy_root)
-    provenance = (toy_root.results(TOY) / "provenance.json").read_text()
+    provenance = (toy_root.results(TOY.name) / "provenance.json").read_text()
     assert '"slope": 2.5' in provenance
     assert "python -m companion run toy --mode quick -p slope=2.5" in provenance
     run_chapter(TOY, paths=toy_root)

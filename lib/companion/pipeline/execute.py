@@ -1,6 +1,6 @@
 """Run a chapter: validate, convert, execute in a kernel, publish atomically, cache by content.
 
-The path of one run (DESIGN.md):
+The path of one run (the layout is `companion.pipeline.paths`):
 
     notebooks/<chapter>.py  --jupytext-->  build/notebooks/<chapter>.ipynb
         --papermill (cwd = repo root)-->   build/staging/<chapter>-XXXX/  (notebook + results)
@@ -24,50 +24,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..numerics import PINNED_ENVIRONMENT
+from .paths import RESULTS_ENV, Paths
 from .registry import Chapter, make_config
-from .record import RESULTS_ENV
 
 EXECUTION_RECORD = "execution.json"
 
 
 class ChapterFailed(RuntimeError):
     """A chapter raised, or finished without writing its claims and provenance."""
-
-
-@dataclass(frozen=True)
-class Paths:
-    """Where a run reads and writes, relative to a repository root (tests use a temporary one)."""
-
-    root: Path
-
-    def source(self, chapter: Chapter) -> Path:
-        return self.root / chapter.notebook
-
-    def converted(self, chapter: Chapter) -> Path:
-        return self.root / "build" / "notebooks" / f"{chapter.name}.ipynb"
-
-    @property
-    def staging_root(self) -> Path:
-        return self.root / "build" / "staging"
-
-    def results(self, chapter: Chapter) -> Path:
-        return self.root / "build" / "results" / chapter.name
-
-    def executed(self, chapter: Chapter) -> Path:
-        return self.root / "book" / "chapters" / f"{chapter.name}.ipynb"
-
-    def failure(self, chapter: Chapter) -> Path:
-        return self.root / "build" / "failures" / f"{chapter.name}.json"
-
-    @classmethod
-    def scratch(cls, source: Path, scratch: Path) -> Paths:
-        """Paths under ``scratch`` for runs that must leave ``source``'s published outputs
-        alone (determinism test, benchmarks): copies of the chapters and the lock file, and a
-        link to the library, so a run there imports exactly the code it would run here."""
-        shutil.copytree(source / "notebooks", scratch / "notebooks")
-        (scratch / "lib").symlink_to(source / "lib")
-        shutil.copyfile(source / "requirements.txt", scratch / "requirements.txt")
-        return cls(scratch)
 
 
 @dataclass(frozen=True)
@@ -90,9 +55,9 @@ def cache_key(chapter: Chapter, mode: str, overrides: dict, paths: Paths) -> str
     of pinned versions: change any of them and the chapter runs again.
     """
     digest = hashlib.sha256()
-    library = sorted((paths.root / "lib" / "companion").rglob("*.py"))
-    for path in [paths.source(chapter), *library, paths.root / "requirements.txt"]:
-        digest.update(str(path.relative_to(paths.root)).encode())
+    library = sorted(paths.library.rglob("*.py"))
+    for path in [paths.source(chapter.name), *library, paths.lock_file]:
+        digest.update(str(paths.relative(path)).encode())
         digest.update(path.read_bytes() if path.exists() else b"<missing>")
     digest.update(json.dumps({"mode": mode, "overrides": overrides}, sort_keys=True,
                              default=list).encode())
@@ -101,7 +66,7 @@ def cache_key(chapter: Chapter, mode: str, overrides: dict, paths: Paths) -> str
 
 def read_execution(chapter: Chapter, paths: Paths) -> dict | None:
     """The execution record of the published results, or None if there are none."""
-    record = paths.results(chapter) / EXECUTION_RECORD
+    record = paths.results(chapter.name) / EXECUTION_RECORD
     return json.loads(record.read_text()) if record.exists() else None
 
 
@@ -109,10 +74,10 @@ def convert(chapter: Chapter, paths: Paths) -> Path:
     """jupytext: the py:percent source to an .ipynb that papermill can read."""
     import jupytext
 
-    notebook = jupytext.read(paths.source(chapter))
+    notebook = jupytext.read(paths.source(chapter.name))
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                        "language": "python"}
-    target = paths.converted(chapter)
+    target = paths.converted(chapter.name)
     target.parent.mkdir(parents=True, exist_ok=True)
     jupytext.write(notebook, target)
     return target
@@ -166,7 +131,7 @@ def _hide_injected_parameters(notebook_path: Path) -> None:
 def _publish(chapter: Chapter, staged_notebook: Path, staged_results: Path, paths: Paths) -> None:
     """Replace the published notebook and results with the staged ones, each by a rename."""
     _hide_injected_parameters(staged_notebook)
-    results = paths.results(chapter)
+    results = paths.results(chapter.name)
     previous = results.with_name(results.name + ".previous")
     shutil.rmtree(previous, ignore_errors=True)
     results.parent.mkdir(parents=True, exist_ok=True)
@@ -174,7 +139,7 @@ def _publish(chapter: Chapter, staged_notebook: Path, staged_results: Path, path
         results.rename(previous)
     staged_results.rename(results)
     shutil.rmtree(previous, ignore_errors=True)
-    executed = paths.executed(chapter)
+    executed = paths.executed(chapter.name)
     executed.parent.mkdir(parents=True, exist_ok=True)
     os.replace(staged_notebook, executed)
 
@@ -196,7 +161,7 @@ def run_chapter(chapter: Chapter, mode: str = "quick", overrides: dict | None = 
     key = cache_key(chapter, mode, typed_overrides, paths)
     published = read_execution(chapter, paths)
     if (not force and published and published["cache_key"] == key
-            and paths.executed(chapter).exists()):
+            and paths.executed(chapter.name).exists()):
         return Execution(chapter.name, mode, "cached", published["wall_s"], chapter.budget_s, key)
 
     paths.staging_root.mkdir(parents=True, exist_ok=True)
@@ -207,8 +172,7 @@ def run_chapter(chapter: Chapter, mode: str = "quick", overrides: dict | None = 
     staged_notebook = staging / f"{chapter.name}.ipynb"
     source = convert(chapter, paths)
     started = time.perf_counter()
-    with _environment(**{RESULTS_ENV: str(staged_results), "OPENBLAS_NUM_THREADS": "1",
-                         "OMP_NUM_THREADS": "1"}):
+    with _environment(**{RESULTS_ENV: str(staged_results), **PINNED_ENVIRONMENT}):
         try:
             papermill.execute_notebook(
                 str(source), str(staged_notebook),
@@ -230,18 +194,18 @@ def run_chapter(chapter: Chapter, mode: str = "quick", overrides: dict | None = 
     (staged_results / EXECUTION_RECORD).write_text(json.dumps(execution.__dict__, indent=1))
     _publish(chapter, staged_notebook, staged_results, paths)
     shutil.rmtree(staging)
-    paths.failure(chapter).unlink(missing_ok=True)
+    paths.failure(chapter.name).unlink(missing_ok=True)
     return execution
 
 
 def _untouched(chapter: Chapter, paths: Paths, staged_notebook: Path) -> str:
-    return (f"\nThe last good outputs ({paths.executed(chapter).relative_to(paths.root)}, "
-            f"{paths.results(chapter).relative_to(paths.root)}/) are untouched; "
-            f"the failed notebook is {staged_notebook.relative_to(paths.root)}.")
+    return (f"\nThe last good outputs ({paths.relative(paths.executed(chapter.name))}, "
+            f"{paths.relative(paths.results(chapter.name))}/) are untouched; "
+            f"the failed notebook is {paths.relative(staged_notebook)}.")
 
 
 def _record_failure(chapter: Chapter, mode: str, message: str, paths: Paths) -> None:
     """Leave a failure record so that the book marks the chapter failed, not current."""
-    record = paths.failure(chapter)
+    record = paths.failure(chapter.name)
     record.parent.mkdir(parents=True, exist_ok=True)
     record.write_text(json.dumps({"chapter": chapter.name, "mode": mode, "error": message}))

@@ -2,12 +2,11 @@
 
 A chapter notebook calls :func:`start` once, then ``run.figure(...)`` and ``run.claim(...)`` as it
 computes, ``run.show_claims()`` to print the table, and ``run.finish()`` last. Everything lands in
-one results folder (``build/results/<chapter>/``, or the staging folder that
-``companion.execute`` names through ``COMPANION_RESULTS``) so that a failed run never touches the
-last good outputs.
+one results folder (``build/results/<chapter>/``, or the staging folder the pipeline names
+through ``COMPANION_RESULTS``) so that a failed run never touches the last good outputs.
 
-torch is imported inside the functions that use it, so that the command line, which imports this
-module only to validate and launch, starts in about a second.
+torch and pyplot are imported inside the functions that use them, so that the command line,
+which imports the pipeline only to validate and launch, starts in about a second.
 """
 
 from __future__ import annotations
@@ -24,14 +23,13 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 
-from . import registry as chapters
+from . import registry
+from .paths import DOWNLOADS_FROM_CHAPTER_PAGE, RESULTS_ENV, Paths
 from .style import PNG_METADATA, apply_style
+from .tables import claims_tables, configuration_table
 
-RESULTS_ENV = "COMPANION_RESULTS"
 PACKAGES = ("torch", "numpy", "scipy", "matplotlib", "jupyter-book", "papermill", "jupytext")
 COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
@@ -55,37 +53,13 @@ def _markdown(text: str):
     return Markdown(text)
 
 
-def format_value(value: float) -> str:
-    """A measured value as the tables print it: 4 significant digits."""
-    return f"{value:.4g}"
-
-
-def claim_result(passed: bool, known_failure: str) -> str:
-    """How a check's outcome reads in the chapter and on the status page."""
-    if passed:
-        return "pass" + (" (**expected to fail**: remove its known failure)" if known_failure
-                         else "")
-    return "**FAIL**" + (f" (known: {known_failure})" if known_failure else "")
-
-
-def _cell(text: str) -> str:
-    """Text for a Markdown table cell: a bare "|" (as in |x - y|) would end the cell."""
-    return text.replace("|", "\\|")
-
-
-def claims_tables(claims: list[dict], exploratory: list[dict]) -> list[str]:
-    """Markdown rows of the claims table and, if any, of the exploratory table: one format for
-    the chapter (:meth:`Run.show_claims`) and the status page (``book.status_page``)."""
-    rows = ["| claim | check | measured | bound | result |", "|---|---|---|---|---|"]
-    rows += [f"| {c['claim_id']} `{c['name']}` | {_cell(c['statement'])} | "
-             f"{format_value(c['value'])} | {c['op']} {format_value(c['bound'])} | "
-             f"{claim_result(c['passed'], c.get('known_failure', ''))} |" for c in claims]
-    if exploratory:
-        rows += ["", "Exploratory: shown, deliberately not asserted.", "",
-                 "| quantity | meaning | measured |", "|---|---|---|"]
-        rows += [f"| `{e['name']}` | {_cell(e['statement'])} | {format_value(e['value'])} |"
-                 for e in exploratory]
-    return rows
+def worst(values: dict, op: str) -> float:
+    """The value of the worst key for the check ``value op bound``: the largest for an upper
+    bound (< or <=), the smallest for a lower bound; NaN if any value is NaN or there are none."""
+    numbers = [float(v) for v in values.values()]
+    if not numbers or any(math.isnan(v) for v in numbers):
+        return math.nan
+    return max(numbers) if op in ("<", "<=") else min(numbers)
 
 
 def reproduce_command(chapter: str, mode: str, overrides: dict) -> str:
@@ -131,16 +105,17 @@ class Claim:
     bound: float
     passed: bool
     known_failure: str = ""  # why this check is known not to reproduce here ("" if it should)
+    values: dict | None = None  # {seed (or spike, ...): value} when the value is their worst
 
 
 class Run:
     """One execution of one chapter; see the module docstring for the call sequence."""
 
-    def __init__(self, chapter: chapters.Chapter, mode: str, overrides: dict, results_dir: Path):
+    def __init__(self, chapter: registry.Chapter, mode: str, overrides: dict, results_dir: Path):
         self.chapter = chapter
         self.mode = mode
         self.overrides = dict(overrides)
-        self.config = chapters.make_config(chapter, mode, overrides)
+        self.config = registry.make_config(chapter, mode, overrides)
         self.results_dir = results_dir
         self.command = reproduce_command(chapter.name, mode, self.overrides)
         import torch
@@ -169,6 +144,8 @@ class Run:
         fig.savefig(self.results_dir / f"{name}.png", metadata=png_metadata)
         self.figures.append(name)
         _display(fig)
+        import matplotlib.pyplot as plt
+
         plt.close(fig)
         lines = [f"**{name}.** {caption}".strip(),
                  f"<small>Reproduce: <code>{self.command}</code> (seed {self.config.seed}, "
@@ -177,10 +154,13 @@ class Run:
         _display(_markdown("\n\n".join(lines)))
 
     # -- claims --------------------------------------------------------------------------
-    def claim(self, claim_id: str, name: str, statement: str, value: float, op: str,
-              bound: float, known_failure: str = "") -> bool:
+    def claim(self, claim_id: str, name: str, quantity: str, value, op: str, bound: float,
+              over: str = "seeds", known_failure: str = "") -> bool:
         """Record the check ``value op bound`` under ``claim_id`` (e.g. "A1") and ``name``.
 
+        ``value`` is a number, or a dict with one value per seed (or per spike, ...: ``over``
+        names what the keys are). A dict is reduced to its worst key by :func:`worst`, the
+        statement says "worst of N seeds", and the per-key values are stored with the claim.
         A claim with several parts records one row per part; it passes only if every row does.
         A NaN value fails. The result is returned so the chapter can say what it means.
 
@@ -191,10 +171,15 @@ class Run:
         """
         if op not in COMPARISONS:
             raise ValueError(f"claim {claim_id}: op must be one of {list(COMPARISONS)}")
+        values, statement = None, quantity
+        if isinstance(value, dict):
+            values = {str(key): float(v) for key, v in value.items()}
+            statement = f"worst of {len(values)} {over} ({', '.join(values)}): {quantity}"
+            value = worst(values, op)
         value = float(value)
         passed = math.isfinite(value) and bool(COMPARISONS[op](value, bound))
         self.claims.append(Claim(claim_id, name, statement, value, op, float(bound), passed,
-                                 known_failure))
+                                 known_failure, values))
         return passed
 
     def exploratory(self, name: str, statement: str, value: float) -> None:
@@ -212,8 +197,15 @@ class Run:
                              self.exploratory_results)
         _display(_markdown("\n".join([summary, "", *rows])))
 
+    def show_configuration(self) -> None:
+        """Display every configuration field: its quick and paper values and why."""
+        rows = configuration_table(self.chapter.quick, self.chapter.paper, self.mode,
+                                   self.overrides)
+        _display(_markdown("\n".join(rows)))
+
     # -- provenance ----------------------------------------------------------------------
     def provenance(self) -> dict:
+        import matplotlib
         import torch
 
         versions = {}
@@ -256,8 +248,8 @@ def start(chapter_name: str, mode: str = "quick", overrides: dict | None = None)
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     apply_style()
-    chapter = chapters.get_chapter(chapter_name)
-    results_dir = Path(os.environ.get(RESULTS_ENV, Path("build/results") / chapter_name))
+    chapter = registry.get_chapter(chapter_name)
+    results_dir = Path(os.environ.get(RESULTS_ENV) or Paths(Path.cwd()).results(chapter_name))
     run = Run(chapter, mode, overrides or {}, results_dir)
     _display(_markdown(rerun_box(run)))
     return run
@@ -266,8 +258,7 @@ def start(chapter_name: str, mode: str = "quick", overrides: dict | None = None)
 def rerun_box(run: Run) -> str:
     """The box at the top of a chapter: settings of this run, how to rerun it, downloads."""
     name = run.chapter.name
-    settings = ", ".join(f"{k}={v}" for k, v in dataclasses.asdict(run.config).items())
-    downloads = "../../downloads"  # build/downloads is copied to the site root by the book
+    downloads = DOWNLOADS_FROM_CHAPTER_PAGE
     return "\n".join([
         ":::{admonition} Rerun this chapter",
         ":class: tip",
@@ -281,6 +272,4 @@ def rerun_box(run: Run) -> str:
         f"parameter (`python -m companion list` shows them). Download this chapter as "
         f'<a href="{downloads}/{name}.ipynb">notebook (.ipynb)</a> or as its '
         f'<a href="{downloads}/{name}.py">jupytext source (.py)</a>.',
-        "",
-        f"<small>Configuration: {settings}</small>",
         ":::"])

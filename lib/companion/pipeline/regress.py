@@ -1,11 +1,11 @@
 """Figure regression: compare a run's figures with the stored baselines, and bless new ones.
 
-Two gates per figure (pipeline_notes.md section 4):
+Two gates per figure:
 1. the arrays behind it (``name.npz``) with :data:`RTOL` / :data:`ATOL`, the primary gate;
 2. the image (``name.png``) by ``matplotlib.testing.compare.compare_images`` at RMS
    :data:`IMAGE_RMS`, which writes ``name-failed-diff.png`` next to the copy it compared.
 
-Baselines live in ``tests/baselines/quick/<chapter>/`` and are written only by :func:`bless`
+Baselines (``Paths.baselines``) are written only by :func:`bless`
 (``python -m companion bless CHAPTER``), never by a test.
 """
 
@@ -18,14 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .paths import BASELINE_MODE
+
 RTOL = 1e-5
 ATOL = 1e-8
 IMAGE_RMS = 2.0
-BASELINE_MODE = "quick"
-
-
-def baseline_dir(root: Path, chapter: str) -> Path:
-    return root / "tests" / "baselines" / BASELINE_MODE / chapter
 
 
 def compare_data(expected: Path, actual: Path) -> list[str]:

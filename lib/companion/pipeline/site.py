@@ -2,6 +2,10 @@
 
 A chapter that fails, or that in quick mode takes more than twice its declared time budget,
 fails the build: the site is never published with a page that is not current.
+
+The chapter list has one source, the registry: the table of contents (``_toc.yml``) and the
+chapter tables of the intro and the README are generated from it (:func:`write_chapter_lists`),
+and a test fails when the committed files disagree with what it would write.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .execute import ChapterFailed, Execution, run_chapter
+from .paths import Paths
 from .registry import CHAPTERS, Chapter
-from .execute import ChapterFailed, Execution, Paths, run_chapter
-from .record import claims_tables
+from .tables import claims_tables
 
 BUDGET_FACTOR = 2.0
 VERDICTS = {"all": "reproduced", "some": "partly reproduced", "none": "not reproduced"}
@@ -33,7 +38,7 @@ def verdict(claims: list[dict]) -> str:
 
 
 def load_results(chapter: Chapter, paths: Paths) -> tuple[dict, dict] | None:
-    folder = paths.results(chapter)
+    folder = paths.results(chapter.name)
     if not (folder / "claims.json").exists():
         return None
     return (json.loads((folder / "claims.json").read_text()),
@@ -110,7 +115,7 @@ def run_all(mode: str, force: bool, paths: Paths) -> list[Execution]:
 
 
 def write_pages(executions: list[Execution], paths: Paths) -> None:
-    folder = paths.root / "book" / "generated"
+    folder = paths.generated
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "status.md").write_text(status_page(paths))
     (folder / "report.md").write_text(report_page(executions, paths))
@@ -118,20 +123,88 @@ def write_pages(executions: list[Execution], paths: Paths) -> None:
 
 def stage_downloads(paths: Paths) -> None:
     """Copy each chapter's source and executed notebook where the site serves them."""
-    folder = paths.root / "build" / "downloads" / "downloads"
+    folder = paths.downloads
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     for chapter in CHAPTERS.values():
-        for source in (paths.source(chapter), paths.executed(chapter)):
+        for source in (paths.source(chapter.name), paths.executed(chapter.name)):
             if source.exists():
                 shutil.copyfile(source, folder / source.name)
 
 
 def build_site(paths: Paths) -> None:
     """jupyter-book 1.x, warnings as errors; the executed notebooks are published as they are."""
+    for path in write_chapter_lists(paths):
+        print(f"[companion] rewrote {paths.relative(path)} from the chapter registry: commit it")
     stage_downloads(paths)
     jupyter_book = Path(sys.executable).with_name("jupyter-book")  # the one installed beside us
     command = [str(jupyter_book), "build", "--warningiserror",
                "--nitpick", "--keep-going", str(paths.root)]
     if subprocess.run(command, cwd=paths.root).returncode != 0:
         raise BookFailed("jupyter-book build failed (warnings are errors): see the log above")
+
+
+# --------------------------------------------------------------------------------------------
+# The chapter list, generated from the registry
+# --------------------------------------------------------------------------------------------
+TRUST_PAGES = ("book/generated/status", "book/generated/report", "book/rerun", "book/references")
+TABLE_START = "<!-- chapter table: generated from the registry by `python -m companion book` -->"
+TABLE_END = "<!-- end of chapter table -->"
+
+
+def table_of_contents() -> str:
+    """``_toc.yml``: the intro, the chapters in registry order, then the trust pages."""
+    lines = ["# Generated from the chapter registry (lib/companion/pipeline/registry.py) by",
+             "# `python -m companion book`: edit the registry, not this file. The book publishes",
+             "# the executed notebooks in book/chapters/ (pointing at the jupytext sources would",
+             "# build pages with no figures and no warning).",
+             "format: jb-book", "root: book/intro", "parts:",
+             "  - caption: Chapters", "    chapters:"]
+    lines += [f"      - file: book/chapters/{name}" for name in CHAPTERS]
+    lines += ["  - caption: Can it be trusted?", "    chapters:"]
+    lines += [f"      - file: {page}" for page in TRUST_PAGES]
+    return "\n".join(lines) + "\n"
+
+
+def intro_table() -> list[str]:
+    """The intro's chapter table (links relative to book/intro.md)."""
+    rows = ["| Chapter | Result | Papers |", "|---|---|---|"]
+    rows += [f"| [{c.title}](chapters/{c.name}.ipynb) | {c.result} | {c.papers} |"
+             for c in CHAPTERS.values()]
+    return rows
+
+
+def readme_table() -> list[str]:
+    """The README's chapter table: the names the command line takes."""
+    rows = ["| Chapter | Reproduces |", "|---|---|"]
+    rows += [f"| `{c.name}` | **{c.title}.** {c.result} {c.papers}. |" for c in CHAPTERS.values()]
+    return rows
+
+
+def _with_table(text: str, rows: list[str], path: Path) -> str:
+    """``text`` with the rows between its chapter-table markers replaced."""
+    if TABLE_START not in text or TABLE_END not in text:
+        raise BookFailed(f"{path} lacks the chapter-table markers {TABLE_START!r} ... "
+                         f"{TABLE_END!r}")
+    head, rest = text.split(TABLE_START, 1)
+    _, tail = rest.split(TABLE_END, 1)
+    return "\n".join([head + TABLE_START, *rows, TABLE_END + tail])
+
+
+def chapter_lists(paths: Paths) -> dict[Path, str]:
+    """Every file that lists the chapters, with the content the registry implies."""
+    intro, readme = paths.root / "book" / "intro.md", paths.root / "README.md"
+    return {paths.root / "_toc.yml": table_of_contents(),
+            intro: _with_table(intro.read_text(), intro_table(), intro),
+            readme: _with_table(readme.read_text(), readme_table(), readme)}
+
+
+def write_chapter_lists(paths: Paths) -> list[Path]:
+    """Bring ``_toc.yml``, the intro and the README in line with the registry; return the files
+    that changed (commit them)."""
+    changed = []
+    for path, text in chapter_lists(paths).items():
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+            changed.append(path)
+    return changed

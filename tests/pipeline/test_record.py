@@ -1,0 +1,45 @@
+"""The recorder's claims: a value per seed is reduced to the worst seed, which is stored."""
+
+import json
+import math
+
+import pytest
+
+from companion.pipeline.record import Run, worst
+from companion.pipeline.registry import get_chapter
+
+
+@pytest.fixture
+def run(tmp_path):
+    return Run(get_chapter("incremental_rank"), "quick", {}, tmp_path)
+
+
+def test_worst_is_the_largest_value_for_an_upper_bound_and_the_smallest_for_a_lower():
+    values = {0: 0.2, 1: 0.5, 2: 0.1}
+    assert worst(values, "<=") == 0.5 and worst(values, "<") == 0.5
+    assert worst(values, ">=") == 0.1 and worst(values, ">") == 0.1
+    assert math.isnan(worst({0: 1.0, 1: float("nan")}, "<="))
+    assert math.isnan(worst({}, "<="))
+
+
+def test_a_claim_over_seeds_reduces_to_the_worst_and_stores_every_seed(run, tmp_path):
+    assert not run.claim("A1", "plateau", "min_t dist_1(t)", {0: 0.004, 1: 0.02, 2: 0.001},
+                         "<=", 0.01)
+    assert run.claim("A2", "order", "t_2 - t_1", {0: 30, 1: 12}, ">=", 1)
+    run.finish()
+    first, second = json.loads((tmp_path / "claims.json").read_text())["claims"]
+    assert first["value"] == 0.02 and not first["passed"]
+    assert first["statement"] == "worst of 3 seeds (0, 1, 2): min_t dist_1(t)"
+    assert first["values"] == {"0": 0.004, "1": 0.02, "2": 0.001}
+    assert second["value"] == 12 and second["passed"]
+
+
+def test_a_claim_over_spikes_says_so_and_a_nan_fails(run):
+    assert not run.claim("A3", "lead", "t_min - t_cross", {1: 2.0, 2: float("nan")}, "<=", 4,
+                         over="spikes")
+    assert run.claims[-1].statement.startswith("worst of 2 spikes (1, 2): ")
+
+
+def test_a_plain_number_is_recorded_as_it_is(run):
+    assert run.claim("A4", "slope", "|slope - 1|", 0.05, "<", 0.1)
+    assert run.claims[-1].values is None and run.claims[-1].statement == "|slope - 1|"
