@@ -1,4 +1,4 @@
-"""Unit tests of companion.sensing against independent oracles (spec incremental_rank.md)."""
+"""Unit tests of companion.incremental_rank.sensing against independent oracles."""
 
 import numpy as np
 import pytest
@@ -9,7 +9,8 @@ from companion.incremental_rank import sensing
 
 
 def _independent_measurements(dim, rank, n_measurements, seed):
-    """Rebuild X* and the full A_i from the seed as spec section 2 describes, without svec."""
+    """Rebuild X* and the full A_i from the seed as the chapter's Setting describes, without
+    svec."""
     rng = np.random.default_rng(seed)
     q, _ = np.linalg.qr(rng.standard_normal((dim, rank)))
     g = rng.standard_normal((n_measurements, dim, dim))

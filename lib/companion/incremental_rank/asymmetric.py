@@ -1,12 +1,13 @@
-"""Asymmetric matrix sensing, W = F G^T: the convergence-rate side check of chapter 1 (Fig. 5).
+"""Asymmetric matrix sensing, W = F G^T: the convergence-rate check of the incremental-rank
+chapter (Fig. 5).
 
-Spec ``shared/specs/incremental_rank.md`` section 7, after Xiong et al. With the same ground
-truth X* as :mod:`companion.sensing`, gradient descent on the symmetric factorisation U U^T
-converges linearly when the width is exact (k = r) but only as ||W_t - X*||_F ~ 1/t when it is
-over-parameterised (k = d); the asymmetric factorisation F G^T at k = d converges linearly again.
+After Xiong, Ding, Du (ICLR 2024, arXiv 2310.01769). With the same ground truth X* as
+:mod:`.sensing`, gradient descent on the symmetric factorisation U U^T converges linearly when
+the width is exact (k = r) but only as ||W_t - X*||_F ~ 1/t when it is over-parameterised
+(k = d); the asymmetric factorisation F G^T at k = d converges linearly again.
 
-The measurements A_i are *non-symmetric* Gaussian matrices (spec section 8: with symmetrised A_i
-the antisymmetric part of F G^T is unobservable and the runs stall at an O(alpha) error). As in
+The measurements A_i are *non-symmetric* Gaussian matrices: with symmetrised A_i the
+antisymmetric part of F G^T is unobservable and the runs stall at an O(alpha) error. As in
 ``sensing``, everything gradient descent needs passes through the Gram matrix of the vec(A_i).
 """
 

@@ -3,7 +3,7 @@
 Implements the setting of Jin, Li, Lyu, Du, Lee, "Understanding Incremental Learning of
 Gradient Descent: A Fine-grained Analysis of Matrix Sensing" (ICML 2023, arXiv 2301.11500) and
 the Greedy Low-Rank Learning of Li, Luo, Lyu (ICLR 2021, arXiv 2012.09839), in the notation of
-the chapter spec (shared/specs/incremental_rank.md, sections 2 and 7).
+the chapter's Setting.
 
 Symmetric d x d matrices are stored by their isometric half-vectorisation ``svec`` (diagonal,
 then sqrt(2) times the upper triangle), so that <A, B> = svec(A) . svec(B) and Frobenius
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.optimize
 
-PROBLEM_SEED_OFFSET = 0  # default_rng(seed) draws the problem (spec section 2)
+PROBLEM_SEED_OFFSET = 0  # default_rng(seed) draws the problem
 INIT_SEED_OFFSET = 10_000  # default_rng(10000 + seed) draws U_0
 
 
@@ -52,7 +52,7 @@ def unsvec(vector: np.ndarray, dim: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
-# The problem (spec section 2)
+# The problem (chapter Setting; Jin et al. 2023, Section 6)
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SensingProblem:
@@ -83,7 +83,7 @@ class SensingProblem:
 
 def gaussian_measurements(rng: np.random.Generator, n_measurements: int, dim: int,
                           chunk: int = 1000):
-    """Yield svec(A_i) in chunks, A_i = (G_i + G_i^T)/2 with G_i iid N(0,1)^{d x d} (spec 2).
+    """Yield svec(A_i) in chunks, A_i = (G_i + G_i^T)/2 with G_i iid N(0,1)^{d x d} (Setting).
 
     Chunks draw the same stream as one call for all m matrices, and bound the memory at
     d = 50, m = 10 000 (the full stack would take 200 MB).
@@ -94,7 +94,7 @@ def gaussian_measurements(rng: np.random.Generator, n_measurements: int, dim: in
 
 
 def make_problem(dim: int, sigmas, n_measurements: int, seed: int) -> SensingProblem:
-    """The sensing problem of spec section 2, drawn from default_rng(seed).
+    """The sensing problem of the chapter's Setting, drawn from default_rng(seed).
 
     Q = QR(N(0,1)^{d x r}) is drawn first, then the m measurement matrices.
     """
@@ -112,7 +112,7 @@ def make_problem(dim: int, sigmas, n_measurements: int, seed: int) -> SensingPro
 def error(problem: SensingProblem, w: np.ndarray) -> float:
     """Train error E(W) = (1/m) sum_i r_i^2 = svec(W - X*)^T K svec(W - X*), for W = unsvec(w).
 
-    Its expectation over the measurements is ||W - X*||_F^2 (spec section 2).
+    Its expectation over the measurements is ||W - X*||_F^2 (Setting).
     """
     diff = w - problem.w_star
     return float(diff @ problem.gram @ diff)
@@ -140,7 +140,7 @@ def initial_factor(dim: int, width: int, alpha: float, seed: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
-# Gradient descent (spec section 2)
+# Gradient descent (chapter Setting)
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Trajectory:
@@ -195,7 +195,7 @@ def _descend_to_stationarity(problem: SensingProblem, u: np.ndarray, lr: float,
 
 
 # ---------------------------------------------------------------------------------------------
-# Best rank-s solutions (spec section 2)
+# Best rank-s solutions (chapter Setting)
 # ---------------------------------------------------------------------------------------------
 def best_rank_solution(problem: SensingProblem, rank: int, method: str = "gd", lr: float = 0.2,
                        grad_tol: float = 1e-12, max_steps: int = 200_000) -> np.ndarray:
@@ -203,8 +203,8 @@ def best_rank_solution(problem: SensingProblem, rank: int, method: str = "gd", l
 
     Starts from the top-s eigenpairs of (1/m) sum_i y_i A_i (eigenvectors scaled by sqrt of the
     eigenvalue). ``method="gd"`` runs plain GD; ``"lbfgs"`` first runs scipy's L-BFGS (much faster
-    at d = 50, spec section 4). Both end with GD until ||grad f|| < grad_tol, so they stop by the
-    same rule.
+    at d = 50, the paper-mode size). Both end with GD until ||grad f|| < grad_tol, so they stop by
+    the same rule.
     """
     if rank == 0:
         return np.zeros((problem.dim, problem.dim))
@@ -247,7 +247,7 @@ def stage_times(eigenvalues: np.ndarray, sigmas) -> np.ndarray:
 
 
 def predicted_stage_times(sigmas, alpha: float, lr: float) -> np.ndarray:
-    """t^_s = ln(sigma_s / alpha^2) / (2 ln(1 + lr sigma_s)), counted from t = 0 (spec section 2).
+    """t^_s = ln(sigma_s / alpha^2) / (2 ln(1 + lr sigma_s)), counted from t = 0 (Setting).
 
     Linearised at W = 0, the s-th eigencomponent of U grows by (1 + lr sigma_s) per step, so
     lambda_s(W_t) ~ alpha^2 (1 + lr sigma_s)^{2t} reaches sigma_s at t^_s.
@@ -267,7 +267,7 @@ def eigen_coordinates(path: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
-# Greedy Low-Rank Learning (spec section 7; Li, Luo, Lyu 2021, Algorithm 1, depth 2)
+# Greedy Low-Rank Learning (Li, Luo, Lyu 2021, Algorithm 1, depth 2)
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class GLRLResult:
@@ -304,14 +304,14 @@ def glrl(problem: SensingProblem, lr: float, epsilon: float, grad_tol: float = 1
 
 
 # ---------------------------------------------------------------------------------------------
-# Distance between two paths (spec sections 7 and 8)
+# Distance between two paths (chapter section on GLRL)
 # ---------------------------------------------------------------------------------------------
 def polyline_distances(points: np.ndarray, vertices: np.ndarray,
                        block: int = 256) -> np.ndarray:
     """Euclidean distance of each point to the polyline through ``vertices`` (rows).
 
     Each point is projected on every segment [a, b] (parameter clipped to [0, 1]), not only on the
-    vertices: coarse GLRL steps in fast transitions would otherwise inflate the distance (spec 8).
+    vertices: coarse GLRL steps in fast transitions would otherwise inflate the distance.
     """
     if len(vertices) == 1:
         vertices = np.vstack([vertices, vertices])
@@ -342,81 +342,3 @@ def path_distance(path_a: np.ndarray, path_b: np.ndarray, norm: float) -> float:
     """H = max of the two one-sided point-to-polyline distances between the paths, / norm."""
     return max(polyline_distances(path_a, path_b).max(),
                polyline_distances(path_b, path_a).max()) / norm
-
-
-# ---------------------------------------------------------------------------------------------
-# One seed of the chapter's experiments (spec sections 3 and 5-7)
-# ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class RunSummary:
-    """What the chapter keeps of one GD run: curves over t = 0..T, without the d x d path."""
-
-    alpha: float
-    width: int
-    errors: np.ndarray  # (T+1,) E(W_t)
-    eigenvalues: np.ndarray  # (T+1, k) decreasing
-    distances: np.ndarray  # (T+1, r): dist_s(t) = ||W_t - X_s||_F / n*, s = 1..r
-    coordinates: np.ndarray  # (T+1, r): q_j^T W_t q_j
-    stage_times: np.ndarray  # (r,) t_s, NaN if never reached
-
-
-@dataclass(frozen=True)
-class GLRLSummary:
-    n_phases: int
-    endpoint_distances: np.ndarray  # (min(phases, r),) ||endpoint_s - X_s||_F / n*
-    coordinates: np.ndarray  # (n, r) q_j^T W q_j along the GLRL path
-    path_distance: float  # H between this GLRL path (epsilon = alpha^2) and the GD path at alpha
-
-
-@dataclass(frozen=True)
-class SeedResult:
-    seed: int
-    best_errors: np.ndarray  # (r+1,) E(X_0), ..., E(X_r)
-    best_coordinates: np.ndarray  # (r+1, r) q_j^T X_s q_j
-    sweep: dict  # alpha -> RunSummary, k = width
-    large: dict  # alpha -> RunSummary, k = width, large initialisation
-    under: RunSummary  # k = width_under, alpha = config.alpha
-    glrl: dict  # alpha -> GLRLSummary, epsilon = alpha^2
-
-
-def _summarise(problem, solutions, trajectory, alpha, width) -> RunSummary:
-    norm = problem.norm_star
-    dist = np.stack([distances(trajectory.path, x, norm) for x in solutions[1:]], axis=1)
-    return RunSummary(alpha, width, trajectory.errors, trajectory.eigenvalues, dist,
-                      eigen_coordinates(trajectory.path, problem.q),
-                      stage_times(trajectory.eigenvalues, problem.sigmas))
-
-
-def run_seed(config, seed: int) -> SeedResult:
-    """Every run the chapter needs for one seed, given an IncrementalRankConfig.
-
-    The problem and X_0..X_r; GD with k = width for each alpha of the sweep and of alphas_large;
-    GD with k = width_under at config.alpha; GLRL with epsilon = alpha^2 for each swept alpha and
-    its path distance H to the GD path. The d x d paths are dropped once summarised.
-    """
-    problem = make_problem(config.dim, config.sigmas, config.n_measurements, seed)
-    solutions = best_rank_solutions(problem, config.best_rank_solver)
-    lr, steps = config.learning_rate, config.steps
-
-    def gd(alpha, width):
-        u0 = initial_factor(config.dim, width, alpha, seed)
-        return gradient_descent(problem, u0, lr, steps)
-
-    sweep, glrl_runs = {}, {}
-    for alpha in config.alpha_sweep:
-        trajectory = gd(alpha, config.width)
-        sweep[alpha] = _summarise(problem, solutions, trajectory, alpha, config.width)
-        greedy = glrl(problem, lr, epsilon=alpha**2)
-        glrl_runs[alpha] = GLRLSummary(
-            len(greedy.endpoints),
-            np.array([np.linalg.norm(w - x) / problem.norm_star
-                      for w, x in zip(greedy.endpoints, solutions[1:])]),
-            eigen_coordinates(greedy.path, problem.q),
-            path_distance(trajectory.path, greedy.path, problem.norm_star))
-    large = {alpha: _summarise(problem, solutions, gd(alpha, config.width), alpha, config.width)
-             for alpha in config.alphas_large}
-    under = _summarise(problem, solutions, gd(config.alpha, config.width_under), config.alpha,
-                       config.width_under)
-    return SeedResult(seed, np.array([error(problem, svec(x)) for x in solutions]),
-                      eigen_coordinates(svec(np.array(solutions)), problem.q),
-                      sweep, large, under, glrl_runs)
