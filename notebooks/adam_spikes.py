@@ -49,6 +49,7 @@ import numpy as np
 import torch
 
 from companion import plotting
+from companion.spectra import dense_hessian
 from companion.adam_spikes import adam, spikes
 from companion.adam_spikes import power_loss as polynomial
 from companion.pipeline.record import start
@@ -470,7 +471,7 @@ for name in {**variants, **counted}:
 
 # %%
 bound_rows = np.arange(0, cfg.ablation_steps, cfg.bound_every)
-lam_raw_eps = np.array([[np.linalg.eigvalsh(net.hessian(torch.from_numpy(eps_run.theta[i])))[-1]
+lam_raw_eps = np.array([[np.linalg.eigvalsh(dense_hessian(net.loss, torch.from_numpy(eps_run.theta[i])).numpy())[-1]
                          for i in bound_rows] for eps_run in eps_runs.values()])  # (seed, row)
 c_late = (1 - beta1) / (1 + beta1)  # c_t once its bias correction has faded (t >~ 50)
 eps_bound = c_late * lam_raw_eps.max() / cfg.eps_large * scale
