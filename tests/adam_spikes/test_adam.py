@@ -135,6 +135,7 @@ def test_preconditioned_curvature_against_direct_forms():
     n = 12
     q = rng.standard_normal((n, n))
     hessian = q @ np.diag(rng.uniform(-1, 3, n)) @ q.T  # indefinite
+    hessian = 0.5 * (hessian + hessian.T)  # exactly symmetric, as dense_hessian returns it
     precond = rng.uniform(0.1, 10, n)
     grad = rng.standard_normal(n)
     t, beta1 = 7, 0.9
