@@ -1,6 +1,7 @@
 """Instrumented Adam and the preconditioned-Hessian quantities of Bai et al. (arXiv 2506.04805).
 
-Spec: shared/specs/adam_spikes.md, section 2. Everything is float64.
+Everything is float64. The chapter's section "Adam, its preconditioner, and the threshold"
+states the definitions these functions implement.
 
 * :class:`InstrumentedAdam` performs exactly the arithmetic of ``torch.optim.Adam`` (its CPU
   single-tensor path) on one flat parameter vector and keeps what the optimiser hides: the
@@ -31,7 +32,7 @@ AMSGRAD_VARIANTS = (None, "torch", "v_hat")
 class InstrumentedAdam:
     """``torch.optim.Adam`` on a flat float64 vector, with ``m``, ``v_hat`` and ``P_t`` exposed.
 
-    Spec section 2: ``m_t = b1 m + (1-b1) g``, ``v_t = b2 v + (1-b2) g^2``,
+    ``m_t = b1 m + (1-b1) g``, ``v_t = b2 v + (1-b2) g^2``,
     ``theta -= lr * m_hat_t / (sqrt(v_hat_t) + eps)``. The operations and their order copy
     torch's ``_single_tensor_adam`` (``lerp_``, ``addcmul_``, ``sqrt() / sqrt(bc2) + eps``,
     ``addcdiv_``) so the parameters agree with ``torch.optim.Adam`` to the last bit on the test
@@ -42,8 +43,8 @@ class InstrumentedAdam:
     * ``"torch"``, as ``torch.optim.Adam(amsgrad=True)``: the maximum of the *raw* ``v``, then
       bias-corrected. ``v_hat`` can still shrink, by ``(1-b2^t)/(1-b2^(t+1))`` per step, which
       at b2 = 0.999 is a factor ~10 over the first few thousand steps;
-    * ``"v_hat"``, the spec's ``v_hat <- max(v_hat_max, v_hat)`` (section 3, Part C): the applied
-      ``v_hat`` never decreases, so ``P_t`` never grows.
+    * ``"v_hat"``, ``v_hat <- max(v_hat_max, v_hat)`` on the bias-corrected moment (the chapter's
+      Part C): the applied ``v_hat`` never decreases, so ``P_t`` never grows.
     """
 
     def __init__(self, theta: torch.Tensor, lr: float, betas: tuple[float, float],
@@ -124,7 +125,7 @@ def run_adam(grad_and_loss, theta0: torch.Tensor, steps: int, lr: float,
 
 
 # --------------------------------------------------------------------------------------------
-# The preconditioned Hessian (spec section 2)
+# The preconditioned Hessian
 # --------------------------------------------------------------------------------------------
 def momentum_factor(t, beta1: float):
     """``c_t = (1-b1)/(1+b1) / (1-b1^t)``: folds momentum and its bias correction into H_hat.
@@ -140,7 +141,7 @@ def frozen_adam_map(alpha: float, curvature: float, beta1: float) -> np.ndarray:
 
     Effective step ``alpha = lr / (sqrt(v_hat) + eps)``, bias corrections dropped:
     ``m' = b1 m + (1-b1) a theta``, ``theta' = theta - alpha m'``. Its determinant is ``b1`` and
-    an eigenvalue passes -1 exactly when ``alpha (1-b1) a = 2 (1+b1)`` (spec section 2 check).
+    an eigenvalue passes -1 exactly when ``alpha (1-b1) a = 2 (1+b1)`` (derived in the chapter).
     """
     a = curvature
     return np.array([[1 - alpha * (1 - beta1) * a, -alpha * beta1],
@@ -166,14 +167,15 @@ class Curvature:
 
 def preconditioned_curvature(hessian: np.ndarray, grad: np.ndarray, precond: np.ndarray,
                              t: int, beta1: float) -> Curvature:
-    """Spec section 2: ``lambda_max(H_hat)``, ``lambda_grad^{A,B}(H_hat)``, ``cos_t`` at step t.
+    """``lambda_max(H_hat)``, ``lambda_grad^{A,B}(H_hat)`` and ``cos_t`` at step t, for a symmetric
+    ``hessian`` (as :func:`companion.spectra.dense_hessian` returns it).
 
+    These are the chapter's definitions (section "Adam, its preconditioner, and the threshold").
     ``lambda_max(H_hat) = c_t lambda_max(P^1/2 H P^1/2)``: ``P H`` is similar to the symmetric
     ``P^1/2 H P^1/2``, so a symmetric eigensolver applies. Reading B is the Rayleigh quotient of
     that matrix at ``P^1/2 g``, hence ``lambda_grad^B <= lambda_max(H_hat)``.
     """
     c = float(momentum_factor(t, beta1))
-    hessian = 0.5 * (hessian + hessian.T)
     root = np.sqrt(precond)
     eigenvalues, eigenvectors = np.linalg.eigh(root[:, None] * hessian * root[None, :])
     top = eigenvectors[:, -1]
@@ -190,7 +192,7 @@ def preconditioned_curvature(hessian: np.ndarray, grad: np.ndarray, precond: np.
 
 
 # --------------------------------------------------------------------------------------------
-# Predictions while the gradient is negligible (spec section 2)
+# Predictions while the gradient is negligible
 # --------------------------------------------------------------------------------------------
 def pure_decay_ratio(t, beta2: float):
     """``v_hat_t / v_hat_{t-1}`` when ``g_t^2 << v``: ``b2 (1-b2^(t-1)) / (1-b2^t)``.
@@ -216,7 +218,7 @@ def crossing_time_1d(t0: int, v_hat_t0: float, curvature: float, lr: float, beta
 
 def secant_curvature(theta: np.ndarray, grad: np.ndarray, precond: np.ndarray,
                      beta1: float) -> np.ndarray:
-    """Hessian-free curvature along the step taken (spec section 7, a negative result).
+    """Hessian-free curvature along the step taken (the chapter's negative results).
 
     ``c_t (g_{t+1} - g_t)^T d / (d^T P_t^{-1} d)`` with ``d = theta_{t+1} - theta_t``, for rows
     ``t = 1..T-1`` of a stored run: the secant version of the Rayleigh quotient of ``H_hat``

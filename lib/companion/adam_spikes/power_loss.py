@@ -1,7 +1,7 @@
 """One-dimensional losses ``L = a x^k / k``: Part A (k = 2) and Part D (k = 4) of the chapter.
 
-Spec: shared/specs/adam_spikes.md, sections 3 (Parts A, D) and 7. Scalar loops in Python floats
-(float64): at one parameter they are ~30x faster than tensors and need no vectorisation.
+Scalar loops in Python floats (float64): at one parameter they are ~30x faster than tensors and
+need no vectorisation.
 
 * k = 2 is the 1-D quadratic of Bai et al. (arXiv 2506.04805): GD with ``a lr << 2`` converges
   monotonically, Adam spikes once ``v_hat`` has decayed enough.
@@ -95,7 +95,7 @@ def gradient_descent(k: int, x0: float, steps: int, lr: float, momentum: float =
 
 
 # --------------------------------------------------------------------------------------------
-# Predictions (arXiv 2603.09581; spec section 7)
+# Predictions (arXiv 2603.09581)
 # --------------------------------------------------------------------------------------------
 def adam_linear_rate(k: int, beta2: float) -> float:
     """Per-step slope of ``ln L`` for Adam at ``x^k/k``: ``k ln b2 / (2 (k-2))`` (ln b2 at k=4).
@@ -121,7 +121,7 @@ def sublinear_exponent(k: int) -> float:
 
 
 def adam_regime(k: int, beta1: float, beta2: float) -> str:
-    """Which of the three regimes (spec section 7) Adam with these betas is in on ``x^k/k``.
+    """Which of the three regimes (chapter Part D) Adam with these betas is in on ``x^k/k``.
 
     The linear fixed point is stable iff ``b1 < b2^(k/(2(k-2)))`` and exists iff
     ``b1 < b2^((k-1)/(2(k-2)))``: "linear" (stable), "spiking" (exists, unstable) or
@@ -136,7 +136,7 @@ def adam_regime(k: int, beta1: float, beta2: float) -> str:
 
 def fitted_log_slope(trace: Trace, x_low: float, x_high: float) -> float:
     """Least-squares slope of ``ln L`` against the step, over the steps with ``x_low < |x| <
-    x_high`` (the spec fits while ``|x| > 1e-45``, above float64 underflow of ``g^2``)."""
+    x_high`` (Part D fits while ``|x| > 1e-45``, above float64 underflow of ``g^2``)."""
     keep = (np.abs(trace.x) > x_low) & (np.abs(trace.x) < x_high)
     return float(np.polyfit(trace.steps[keep], np.log(trace.loss[keep]), 1)[0])
 
@@ -148,7 +148,7 @@ def fitted_power(trace: Trace, first_step: int) -> float:
 
 
 # --------------------------------------------------------------------------------------------
-# Part A: anatomy of the first spike on a quadratic (spec section 5, claims 1-2)
+# Part A: anatomy of the first spike on a quadratic (chapter Part A)
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class QuadraticSpike:

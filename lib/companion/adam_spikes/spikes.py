@@ -1,9 +1,9 @@
 """Loss spikes of Adam on a two-layer tanh network: the model, the detector, the per-spike story.
 
-Spec: shared/specs/adam_spikes.md, sections 2 (detector), 3 (Part B) and 5 (claims 3-5). The
-network is the paper's first experiment (Bai et al., arXiv 2506.04805): a width-m tanh layer
+The network is the paper's first experiment (Bai et al., arXiv 2506.04805): a width-m tanh layer
 fitting ``sin x + sin 4x`` on 40 points, full batch, float64; the widths, learning rate and step
-counts here are a reconstruction (spec section 1, Status).
+counts here are this book's reconstruction (chapter Part B). The detector and the per-spike
+diagnostics follow the chapter's Part B.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..spectra import dense_hessian
 from .adam import AdamTrajectory, Curvature, preconditioned_curvature, pure_decay_ratio
 
 
@@ -64,13 +65,9 @@ class TanhNet:
         grad = torch.cat([h.T @ r, (self.x @ s) * a, s.sum(0) * a, r.sum().reshape(1)])
         return grad, 0.5 * len(self.x) * (r @ r)
 
-    def hessian(self, theta: torch.Tensor) -> np.ndarray:
-        """The exact ``P x P`` Hessian of the loss (``torch.func.hessian``)."""
-        return torch.func.hessian(self.loss)(theta).numpy()
-
 
 # --------------------------------------------------------------------------------------------
-# The spike detector (spec section 2)
+# The spike detector
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Spike:
@@ -86,7 +83,7 @@ class Spike:
 
 def detect_spikes(loss: np.ndarray, first: int = 100, rise: float = 3.0, fall: float = 1.5,
                   merge: int = 20) -> list[Spike]:
-    """Spike episodes of a loss curve (spec section 2).
+    """Spike episodes of a loss curve (chapter Part B, "Spike detector").
 
     An episode starts when ``L > rise x`` the running minimum (looked for from index ``first``,
     after the initial transient) and ends when ``L < fall x`` the running minimum; an episode
@@ -168,7 +165,9 @@ def curvature_series(net: TanhNet, run: AdamTrajectory, indices, beta1: float,
     rows = []
     for i in indices:
         i = int(i)
-        hessian = net.hessian(torch.from_numpy(run.theta[i]))
+        # torch.func returns the Hessian column-major; a C-ordered copy fixes the summation
+        # order of the products below, so their rounding does not follow torch's layout choice
+        hessian = np.ascontiguousarray(dense_hessian(net.loss, torch.from_numpy(run.theta[i])))
         k: Curvature = preconditioned_curvature(hessian, run.grad[i], run.precond[i], i + 1,
                                                 beta1)
         ratio = k.top_weights @ (run.v_hat[i] / run.v_hat[i - 1]) if i > 0 else np.nan
@@ -180,7 +179,7 @@ def curvature_series(net: TanhNet, run: AdamTrajectory, indices, beta1: float,
 
 @dataclass(frozen=True)
 class SpikeStory:
-    """One spike with its diagnostics window ``[t_on - before, t_pk + after]`` (spec claims 3-5).
+    """One spike with its diagnostics window ``[t_on - before, t_pk + after]`` (claims A3-A5).
 
     Crossing indices are of the threshold ``2/lr``; ``cross_max`` is a lower bound when
     ``lambda_max(H_hat)`` was already above at the window's first index.
@@ -213,7 +212,6 @@ def spike_story(net: TanhNet, run: AdamTrajectory, spike: Spike, previous_end: i
                       crossing(series.lam_grad_b))
 
 
-
 def runs_above(signal: np.ndarray, threshold: float) -> list[tuple[int, int]]:
     """Maximal runs ``(first, last)`` of consecutive positions with ``signal > threshold``."""
     above = np.concatenate([[False], signal > threshold, [False]])
@@ -223,7 +221,7 @@ def runs_above(signal: np.ndarray, threshold: float) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class WarningScore:
-    """A curvature signal read as a spike predictor (spec section 4, P1)."""
+    """A curvature signal read as a spike predictor (the chapter's negative results)."""
 
     steps_above: int  # sampled steps with the signal above the threshold
     episodes: int  # runs of consecutive samples above it
