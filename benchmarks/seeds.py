@@ -39,7 +39,7 @@ def claims_of_run(chapter, n_seeds: int | None) -> tuple[list[dict], str]:
 
 def seed_table(claims: list[dict]) -> list[str]:
     """One row per claim over seeds, one column per seed; a failing value in bold."""
-    over_seeds = [c for c in claims if c.get("values")]
+    over_seeds = [c for c in claims if c.get("over") == "seeds"]
     seeds = sorted({s for c in over_seeds for s in c["values"]}, key=int)
     lines = [f"| claim | check | bound | {' | '.join(f'seed {s}' for s in seeds)} |",
              "|---|---|---|" + "---|" * len(seeds)]

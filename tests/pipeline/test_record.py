@@ -30,7 +30,7 @@ def test_a_claim_over_seeds_reduces_to_the_worst_and_stores_every_seed(run, tmp_
     first, second = json.loads((tmp_path / "claims.json").read_text())["claims"]
     assert first["value"] == 0.02 and not first["passed"]
     assert first["statement"] == "worst of 3 seeds (0, 1, 2): min_t dist_1(t)"
-    assert first["values"] == {"0": 0.004, "1": 0.02, "2": 0.001}
+    assert first["values"] == {"0": 0.004, "1": 0.02, "2": 0.001} and first["over"] == "seeds"
     assert second["value"] == 12 and second["passed"]
 
 
@@ -38,6 +38,7 @@ def test_a_claim_over_spikes_says_so_and_a_nan_fails(run):
     assert not run.claim("A3", "lead", "t_min - t_cross", {1: 2.0, 2: float("nan")}, "<=", 4,
                          over="spikes")
     assert run.claims[-1].statement.startswith("worst of 2 spikes (1, 2): ")
+    assert run.claims[-1].over == "spikes"
 
 
 def test_a_plain_number_is_recorded_as_it_is(run):

@@ -106,6 +106,7 @@ class Claim:
     passed: bool
     known_failure: str = ""  # why this check is known not to reproduce here ("" if it should)
     values: dict | None = None  # {seed (or spike, ...): value} when the value is their worst
+    over: str = ""  # what the keys of values are: "seeds", "spikes", ...
 
 
 class Run:
@@ -179,7 +180,7 @@ class Run:
         value = float(value)
         passed = math.isfinite(value) and bool(COMPARISONS[op](value, bound))
         self.claims.append(Claim(claim_id, name, statement, value, op, float(bound), passed,
-                                 known_failure, values))
+                                 known_failure, values, over if values is not None else ""))
         return passed
 
     def exploratory(self, name: str, statement: str, value: float) -> None:
