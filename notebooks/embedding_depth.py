@@ -362,7 +362,7 @@ dynamics_seeds = range(cfg.seed, cfg.seed + cfg.n_seeds)
 
 
 def train(depth, seed, norm="none", init_scale=cfg.init_scale, steps=cfg.steps):
-    return plateaus.run(x2, y2, depth, cfg.hidden_width, seed, cfg.learning_rate, steps,
+    return plateaus.train_from_scratch(x2, y2, depth, cfg.hidden_width, seed, cfg.learning_rate, steps,
                         cfg.log_every, norm=norm, init_scale=init_scale)
 
 
@@ -502,9 +502,9 @@ def fold_after(steps):
     every_layer_folded = pruning.prune_linearised(model, x2, threshold=float("inf"))
     with torch.no_grad():
         return {"hidden layers left": len(pruned.norms),
-                "R": float(plateaus.risk(model(x2)[0], y2)),
-                "R after folding N < threshold": float(plateaus.risk(pruned(x2)[0], y2)),
-                "R after folding every layer": float(plateaus.risk(every_layer_folded(x2)[0], y2))}
+                "R": float(lifting.risk(model(x2)[0], y2)),
+                "R after folding N < threshold": float(lifting.risk(pruned(x2)[0], y2)),
+                "R after folding every layer": float(lifting.risk(every_layer_folded(x2)[0], y2))}
 
 
 folds = {"plateau": fold_after(cfg.prune_step), "end": fold_after(cfg.steps)}
@@ -548,7 +548,7 @@ run.exploratory("prune_loss_change_end", "end: relative loss change of that fold
 
 # %%
 relu_seeds = range(cfg.seed, cfg.seed + cfg.relu_n_seeds)
-relu = {norm: [plateaus.run(x2, y2, cfg.control_depth, cfg.hidden_width, s, cfg.learning_rate,
+relu = {norm: [plateaus.train_from_scratch(x2, y2, cfg.control_depth, cfg.hidden_width, s, cfg.learning_rate,
                             cfg.relu_steps, cfg.log_every, norm=norm, activation="relu",
                             init_scale=cfg.relu_init_scale, hidden_bias=cfg.relu_bias_init)
                for s in relu_seeds] for norm in ("none", "bn", "ln")}
@@ -604,7 +604,7 @@ t_half_data = {}
 for n in cfg.data_sizes:
     x, y = x_pool[:n], y_pool[:n]
     level = plateaus.least_squares_fit(x, y).loss
-    t_half_data[n] = [min(plateaus.t_half(plateaus.run(
+    t_half_data[n] = [min(plateaus.t_half(plateaus.train_from_scratch(
         x, y, cfg.control_depth, cfg.hidden_width, s, cfg.learning_rate, cfg.data_steps,
         cfg.log_every, init_scale=cfg.init_scale), level), cfg.data_steps)
         for s in range(cfg.seed, cfg.seed + cfg.data_n_seeds)]
