@@ -123,7 +123,7 @@ def test_f5_dimension_matches_the_measured_jacobian_rank(n):
 @pytest.mark.parametrize("n", [1, 3, 5])
 def test_f5_dimension_of_an_inner_layer_lift(n):
     """Lift after the hidden layer of an interpolating random-feature net [2, 4, 2]: the new
-    block keeps z[q+1] = f on a set of dimension P_block - k min(n, m_q + 1) (F5, Part 2)."""
+    block keeps z[q+1] = f on a set of dimension P_block - k min(n, m_q + 1) (F5, Part 3)."""
     gen = torch.Generator().manual_seed(10 + n)
     w1 = torch.randn(4, 2, generator=gen, dtype=torch.float64)
     b1 = torch.randn(4, generator=gen, dtype=torch.float64)

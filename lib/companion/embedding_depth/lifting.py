@@ -408,7 +408,7 @@ def affine_fit(z: torch.Tensor, activation) -> AffineFit:
 
 
 def nonlinearity_index(z: torch.Tensor, activation=torch.tanh) -> float:
-    """``N = sum_j min_{a,b} ||s(z_j) - a z_j - b||^2 / sum_j ||s(z_j) - mean||^2`` (Part 3).
+    """``N = sum_j min_{a,b} ||s(z_j) - a z_j - b||^2 / sum_j ||s(z_j) - mean||^2`` (Part 2).
 
     ``z`` is ``(n, m)``: the pre-activations of one layer's m neurons on the n training inputs.
     N = 0 means the layer computes an affine map on the training set ("layer linearization").
@@ -430,7 +430,7 @@ def fibre_dimension(net: MLP, theta: torch.Tensor, x: torch.Tensor,
     """Dimension of the set of parameters (only ``params`` free) that keep ``z[layer](x_i)`` fixed.
 
     ``|params| - rank J`` with ``J = d z[layer](x_i) / d theta[params]`` over all samples, the rank
-    counting singular values above ``rtol`` times the largest (Part 2). Defaults: every
+    counting singular values above ``rtol`` times the largest (Part 3). Defaults: every
     parameter, the output layer. At a lifted point this is the dimension of the lifted critical
     manifold through it (F5).
     """

@@ -1,13 +1,13 @@
 """Training plateaus at lifted critical points: small-initialisation MLPs under Adam.
 
-The chapter's Part 3, its batch-normalisation controls and its ReLU extension. A
-small-initialisation tanh net of any depth computes an almost affine function, so full-batch training first fits the
-best affine map (the least-squares line) and stalls there: that point is (approximately) the
-depth-1 net's critical point lifted into the deeper net, with every layer linearised (N ~ 0).
-Normalisation layers change how close the hidden layers can get to linear. This module trains
-such nets (float32) and logs the quantities the chapter reads off: loss, nonlinearity index N
-per layer, distance to the least-squares fit, gradient norm, and the fraction of single-signed
-(linearised) ReLU neurons.
+The chapter's Part 2, its batch-normalisation controls and its ReLU extension. A
+small-initialisation tanh net of any depth computes an almost affine function, so full-batch
+training first fits the best affine map (the least-squares line) and stalls there: that point
+is (approximately) the depth-1 net's critical point lifted into the deeper net, with every layer
+linearised (N ~ 0). Normalisation layers change how close the hidden layers can get to linear.
+This module trains such nets (float32) and logs the quantities the chapter reads off: loss,
+nonlinearity index N per layer, distance to the least-squares fit, gradient norm, and the
+fraction of single-signed (linearised) ReLU neurons.
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ def t_half(log: TrainingLog, l_lin: float) -> float:
 
 @dataclass(frozen=True)
 class PlateauSummary:
-    """What claims A4 and A5 read off one training run (Part 3 and its BN section)."""
+    """What claims A3 and A4 read off one training run (Part 2 and its BN section)."""
 
     plateau_steps: int
     t_half: float
