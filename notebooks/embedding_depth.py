@@ -158,14 +158,15 @@ ax.set_yscale("symlog", linthresh=1e-6)
 ax.set(xlabel="rank / (P - 1)", ylabel="Hessian eigenvalue",
        title="Sorted spectra (circles: negative)")
 ax.legend(fontsize=7)
-search = part1.line
-inset.plot(search.t, search.loss_drop, "o", ms=3, label=r"$R(\theta'+tv_{\min})-R(\theta')$")
-inset.plot(search.t, search.quadratic, "-", label=r"$\frac{1}{2}\lambda_{\min}t^2$")
+line_search = part1.line.arrays()
+inset.plot(line_search["t"], line_search["loss_drop"], "o", ms=3,
+           label=r"$R(\theta'+tv_{\min})-R(\theta')$")
+inset.plot(line_search["t"], line_search["quadratic"], "-", label=r"$\frac{1}{2}\lambda_{\min}t^2$")
 inset.set(xlabel="t", title="generic lift (a)")
 inset.legend(fontsize=7)
 run.figure("fig2_hessian_spectra", fig,
            data={**{f"eig_{i}": lam for i, lam in enumerate(part1.spectra().values())},
-                 "t": search.t, "loss_drop": search.loss_drop, "quadratic": search.quadratic},
+                 **line_search},
            caption="Hessian spectra of the shallow minimum and its lifts; the pure lift stays "
            "PSD (F3), the generic and 2-step lifts are strict saddles. Right: the loss along "
            "the most negative direction of the generic lift: the quadratic model "
@@ -244,7 +245,9 @@ run.figure("fig3_dynamics", fig, data=data,
            f"{cfg.n_seeds} seeds.")
 
 # %% [markdown]
-# Claim A3 reads the plateau off every plain run.
+# Claim A3 reads the plateau off every plain run: at least 300 steps within 5% of $L_{\rm lin}$,
+# every layer linear there ($N<2\cdot10^{-3}$) and the function within 10% of the least-squares
+# line ($d_{\rm lin}<0.1$).
 
 # %%
 run.claim("A3", "plateau_universal", "min over depths of plateau steps (plain)",
@@ -290,8 +293,9 @@ run.figure("fig4_batchnorm", fig, data=data,
            f"over {cfg.n_seeds} seeds.")
 
 # %% [markdown]
-# Claim A4 compares BN with the plain runs of the same depth and seed; the controls are shown,
-# not asserted.
+# Claim A4 compares BN with the plain runs of the same depth and seed: BN must reach
+# $L_{\rm lin}/2$ at least four times sooner, spend at most 100 steps near $L_{\rm lin}$ and keep
+# $N>2\cdot10^{-3}$ in every layer throughout. The controls are shown, not asserted.
 
 # %%
 run.claim("A4", "bn_removes_plateau", "max over depths of t_half(BN) / t_half(plain)",

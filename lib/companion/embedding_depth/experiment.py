@@ -3,7 +3,7 @@
 Bai, Luo, Xu, Zhang, *Embedding Principle in Depth for the Loss Landscape Analysis of Deep
 Neural Networks*, arXiv 2205.13283. This is the one module of the chapter that reads its
 configuration (:class:`~.config.Config`); the science in :mod:`.lifting`, :mod:`.plateaus` and
-:mod:`.pruning` takes plain values. Each section of the chapter has one function here that
+:mod:`.pruning` takes plain values. Each section of the chapter calls a function here that
 returns a frozen ``...Result`` holding what its figures and claims need. Every section draws from
 its own seeded generator (and every training run from ``torch.manual_seed`` of its seed), so the
 sections give the same numbers in any order.
@@ -156,6 +156,11 @@ class LineSearch:
     drop_at_001: float  # the loss drop at t = 0.01
 
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The curves of figure 2's right panel."""
+        return {"t": self.t, "loss_drop": self.loss_drop, "quadratic": self.quadratic}
+
+
 def line_search(check: LiftCheck) -> LineSearch:
     """:class:`LineSearch` of a lift for ``|t| <= 0.02``."""
     loss = check.lift.net.loss_fn(check.base.x, check.base.y)
@@ -192,7 +197,7 @@ class LiftsResult:
                    for name in ("(a) pure", "(a) generic", "(b) 2-step")}}
 
     def sizes(self) -> list[str]:
-        """``"name\nP shallow→deep"`` per lift: figure 1's tick labels."""
+        """Figure 1's tick labels: per lift its name and ``P shallow→deep`` below it."""
         return [f"{name}\nP {check.base.net.n_params}→{check.lift.net.n_params}"
                 for name, check in self.checks.items()]
 
@@ -221,7 +226,7 @@ class LiftsResult:
 
 def exact_lifts(cfg: Config) -> LiftsResult:
     """Part 1: the lifts of bases (a), (b), (c), each checked against its shallow point."""
-    gen = torch.Generator().manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)  # one stream for the part: (a) draws first
     lifts = lifts_of_nonlinear_base(cfg, gen)
     linear, cert = lifts_of_linear_base(cfg, gen)
     checks = {name: check_lift(lift, base) for name, (lift, base) in {**lifts, **linear}.items()}
@@ -273,10 +278,12 @@ class DynamicsResult:
 
     @property
     def steps(self) -> np.ndarray:
+        """The logged steps of the plain and BN runs."""
         return next(iter(self.plain.values()))[0].steps
 
     @property
     def control_steps(self) -> np.ndarray:
+        """The logged steps of the (shorter) control runs."""
         return self.controls["ln"][0].steps
 
     def over_depths(self, label: str, field: str, reduce) -> dict[int, float]:
@@ -292,6 +299,7 @@ class DynamicsResult:
                 for i, seed in enumerate(self.seeds)}
 
     def median_t_half(self, label: str, depth: int) -> float:
+        """Median over seeds of t_half of the ``label`` ("plain" or "BN") runs of ``depth``."""
         return float(np.median([row.t_half for row in self.summaries[(label, depth)]]))
 
     def report(self) -> str:
@@ -412,6 +420,7 @@ class Fold:
     risk_all_folded: float  # R after folding every hidden layer
 
     def row(self) -> str:
+        """One printed line: layers left and the three losses."""
         return (f"hidden layers left {self.layers_left}, R {self.risk:.4g}, R after folding "
                 f"N < threshold {self.risk_folded:.4g}, R after folding every layer "
                 f"{self.risk_all_folded:.4g}")
@@ -437,6 +446,7 @@ class FoldingResult:
     end: Fold
 
     def report(self) -> str:
+        """The two folds, one line each."""
         return f"plateau  {self.plateau.row()}\nend      {self.end.row()}"
 
 
@@ -503,9 +513,11 @@ class MoreDataResult:
     t_half: dict[int, list[float]]
 
     def median_t_half(self, n: int) -> float:
+        """Median over seeds of t_half with n samples."""
         return float(np.median(self.t_half[n]))
 
     def report(self) -> str:
+        """One printed line per sample count: its L_lin and t_half per seed."""
         return "\n".join(f"n = {n:4d}: L_lin = {self.levels[n]:.3e}, t_half per seed "
                          f"{self.t_half[n]}" for n in self.levels)
 

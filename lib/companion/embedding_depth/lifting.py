@@ -8,8 +8,8 @@ with the paper's statements, not transcribed from it.
 Conventions. Layers are numbered from 1 as in the paper:
 ``h[0] = x``, ``z[l] = W[l] h[l-1] + b[l]``, ``h[l] = sigma(z[l])`` for ``l < L`` and
 ``f = z[L]``. Python lists are 0-based, so ``layers[l - 1] == (W[l], b[l])``. ``W[l]`` has shape
-``(m_l, m_{l-1})``. All parameters live in one flat vector ``theta``: layer by layer, ``W`` row-major
-then ``b``. Samples are rows: ``x`` is ``(n, d)``, ``z[l]`` is ``(n, m_l)``.
+``(m_l, m_{l-1})``. All parameters live in one flat vector ``theta``: layer by layer, ``W``
+row-major then ``b``. Samples are rows: ``x`` is ``(n, d)``, ``z[l]`` is ``(n, m_l)``.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class MLP:
         return torch.arange(start, start + m_out * m_in + m_out)
 
     def neuron_indices(self, layer: int, j: int) -> torch.Tensor:
-        """Indices in theta of neuron j's input weights ``W[layer][j, :]`` and bias ``b[layer][j]``."""
+        """theta indices of neuron j's input weights ``W[layer][j, :]`` and bias ``b[layer][j]``."""
         m_in, m_out = self.widths[layer - 1], self.widths[layer]
         start = self.layer_offset(layer)
         row = torch.arange(start + j * m_in, start + (j + 1) * m_in)
