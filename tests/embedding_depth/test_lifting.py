@@ -1,4 +1,5 @@
-"""Unit tests of companion.lifting against autograd, dense Hessians and SVD ranks (spec 2)."""
+"""Unit tests of companion.lifting against autograd, dense Hessians and SVD ranks (the chapter's
+facts F1-F5)."""
 
 import numpy as np
 import pytest
@@ -52,7 +53,7 @@ def test_lift_after_every_layer_preserves_outputs_and_criticality(q):
 @pytest.mark.parametrize("activation", ["elu", "relu"])
 @pytest.mark.parametrize("q", [0, 1, 2])
 def test_closed_form_gradients_match_autograd_away_from_criticality(activation, q):
-    """At a generic point (nonzero gradient) every lifted gradient is the spec's closed form in
+    """At a generic point (nonzero gradient) every lifted gradient is the closed form in
     the shallow errors delta, and the copied layers get exactly the shallow gradient."""
     net = MLP((2, 4, 3, 2), activation)
     gen = torch.Generator().manual_seed(4)
@@ -122,7 +123,7 @@ def test_f5_dimension_matches_the_measured_jacobian_rank(n):
 @pytest.mark.parametrize("n", [1, 3, 5])
 def test_f5_dimension_of_an_inner_layer_lift(n):
     """Lift after the hidden layer of an interpolating random-feature net [2, 4, 2]: the new
-    block keeps z[q+1] = f on a set of dimension P_block - k min(n, m_q + 1) (spec 5, Part 3)."""
+    block keeps z[q+1] = f on a set of dimension P_block - k min(n, m_q + 1) (F5, Part 3)."""
     gen = torch.Generator().manual_seed(10 + n)
     w1 = torch.randn(4, 2, generator=gen, dtype=torch.float64)
     b1 = torch.randn(4, generator=gen, dtype=torch.float64)

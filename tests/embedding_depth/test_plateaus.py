@@ -14,7 +14,7 @@ def test_least_squares_level_matches_numpy_polyfit():
     xn, yn = x.double().numpy()[:, 0], y.double().numpy()[:, 0]
     fit = np.polyval(np.polyfit(xn, yn, 1), xn)
     assert ls.loss == pytest.approx(0.5 * np.mean((fit - yn) ** 2), rel=1e-10)
-    assert ls.loss == pytest.approx(7.662e-3, rel=1e-3)  # spec section 3
+    assert ls.loss == pytest.approx(7.662e-3, rel=1e-3)  # the chapter's L_lin
 
 
 def test_plateau_steps_and_t_half_on_a_synthetic_log():

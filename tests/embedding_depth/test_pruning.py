@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from companion.embedding_depth import pruning
-from companion.embedding_depth.lifting import nonlinearity_index
+from companion.embedding_depth.lifting import affine_fit, nonlinearity_index
 from companion.embedding_depth.plateaus import NormedMLP
 
 X = torch.linspace(-1, 1, 32)[:, None]
@@ -14,10 +14,14 @@ X = torch.linspace(-1, 1, 32)[:, None]
 
 def test_affine_fit_matches_polyfit_per_neuron():
     z = torch.randn(50, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-    a, c = pruning.affine_fit(z, torch.tanh)
+    fit = affine_fit(z, torch.tanh)
     for j in range(4):
-        slope, intercept = np.polyfit(z[:, j].numpy(), np.tanh(z[:, j].numpy()), 1)
-        assert (float(a[j]), float(c[j])) == pytest.approx((slope, intercept), rel=1e-10)
+        zj, sj = z[:, j].numpy(), np.tanh(z[:, j].numpy())
+        slope, intercept = np.polyfit(zj, sj, 1)
+        assert (float(fit.slope[j]), float(fit.intercept[j])) == pytest.approx(
+            (slope, intercept), rel=1e-10)
+        residual = ((sj - slope * zj - intercept) ** 2).sum()
+        assert float(fit.residual[j]) == pytest.approx(residual, rel=1e-8)
 
 
 @pytest.mark.parametrize("layer", [0, 1, 2])

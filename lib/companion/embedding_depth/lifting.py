@@ -1,15 +1,15 @@
 """Critical lifting: embedding a critical point of a network into every deeper network.
 
 Bai, Luo, Xu, Zhang, *Embedding Principle in Depth for the Loss Landscape Analysis of Deep
-Neural Networks*, arXiv 2205.13283. The construction and facts F1-F5 implemented here follow the
-chapter spec (``shared/specs/embedding_depth.md`` section 2); they are derived for the chapter,
-consistent with the paper's statements, not transcribed from it.
+Neural Networks*, arXiv 2205.13283. The construction and facts F1-F5 implemented here are the
+ones the chapter states in "The lifting operator"; they are derived for the chapter, consistent
+with the paper's statements, not transcribed from it.
 
-Conventions (spec section 2). Layers are numbered from 1 as in the paper:
+Conventions. Layers are numbered from 1 as in the paper:
 ``h[0] = x``, ``z[l] = W[l] h[l-1] + b[l]``, ``h[l] = sigma(z[l])`` for ``l < L`` and
 ``f = z[L]``. Python lists are 0-based, so ``layers[l - 1] == (W[l], b[l])``. ``W[l]`` has shape
-``(m_l, m_{l-1})``. All parameters live in one flat vector ``theta``: layer by layer, ``W`` row-major
-then ``b``. Samples are rows: ``x`` is ``(n, d)``, ``z[l]`` is ``(n, m_l)``.
+``(m_l, m_{l-1})``. All parameters live in one flat vector ``theta``: layer by layer, ``W``
+row-major then ``b``. Samples are rows: ``x`` is ``(n, d)``, ``z[l]`` is ``(n, m_l)``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch.func import grad, hessian, jacrev
 
 ACTIVATIONS = {"elu": F.elu, "relu": F.relu, "tanh": torch.tanh}
-# Activations equal to the identity on z > 0: the exact signal-neuron lift needs this (spec 2).
+# Activations equal to the identity on z > 0: the exact signal-neuron lift needs this.
 IDENTITY_ON_POSITIVES = ("elu", "relu")
 
 
@@ -65,7 +65,7 @@ class MLP:
         return torch.arange(start, start + m_out * m_in + m_out)
 
     def neuron_indices(self, layer: int, j: int) -> torch.Tensor:
-        """Indices in theta of neuron j's input weights ``W[layer][j, :]`` and bias ``b[layer][j]``."""
+        """theta indices of neuron j's input weights ``W[layer][j, :]`` and bias ``b[layer][j]``."""
         m_in, m_out = self.widths[layer - 1], self.widths[layer]
         start = self.layer_offset(layer)
         row = torch.arange(start + j * m_in, start + (j + 1) * m_in)
@@ -111,8 +111,8 @@ class MLP:
         return out
 
     def loss(self, theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """MSE risk ``R = 1/(2n) sum_i ||f(x_i) - y_i||^2`` (spec section 2)."""
-        return mse(self.forward(theta, x), y)
+        """The risk R of :func:`risk` at ``theta``."""
+        return risk(self.forward(theta, x), y)
 
     def loss_fn(self, x: torch.Tensor, y: torch.Tensor):
         """``theta -> R(theta)`` on fixed data, the form :mod:`companion.spectra` takes."""
@@ -128,15 +128,24 @@ class MLP:
         return self.pack(layers)
 
 
-def mse(f: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """``1/(2n) sum_i ||f_i - y_i||^2``."""
+def risk(f: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``R = 1/(2n) sum_i ||f(x_i) - y_i||^2``, the loss of every net in this chapter."""
     return 0.5 * ((f - y) ** 2).sum() / f.shape[0]
 
 
+def affine_design(x: torch.Tensor) -> torch.Tensor:
+    """``[x 1]``: the inputs with a column of ones, so that ``[x 1] S`` is any affine map of x."""
+    return torch.cat([x, torch.ones(x.shape[0], 1, dtype=x.dtype)], dim=1)
+
+
+def affine_least_squares(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The ``(d + 1, k)`` matrix ``S = [x 1]^+ y`` of the best affine fit ``[x 1] S`` of y."""
+    return torch.linalg.pinv(affine_design(x)) @ y
+
+
 def least_squares_linear(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Parameters of the depth-1 net ``[d, k]`` minimising R exactly (pseudo-inverse)."""
-    design = torch.cat([x, torch.ones(x.shape[0], 1, dtype=x.dtype)], dim=1)
-    solution = torch.linalg.pinv(design) @ y  # (d + 1, k)
+    """Parameters of the depth-1 net ``[d, k]`` minimising R exactly: the best affine fit."""
+    solution = affine_least_squares(x, y)
     return MLP.pack([(solution[:-1].T, solution[-1])])
 
 
@@ -149,7 +158,7 @@ def activation_derivatives(activation: str, z: float) -> tuple[float, float, flo
 
 
 # --------------------------------------------------------------------------------------------
-# The critical lifting operator (spec section 2, "Construction used in code")
+# The critical lifting operator (chapter section "The lifting operator")
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Lift:
@@ -210,13 +219,13 @@ def critical_lift(net: MLP, theta: torch.Tensor, x: torch.Tensor, q: int,
                   signal: torch.Tensor, eps=(), c0: float = -1.0, margin: float = 0.5) -> Lift:
     """Insert a layer after representation ``h[q]`` (0 <= q <= L-1) keeping outputs on ``x``.
 
-    Spec section 2, "Construction used in code":
+    The construction of the chapter section "The lifting operator":
 
     * signal neurons ``u_s = sigma(A_s h + c_s)`` with ``A_s = signal`` of full column rank and
       ``c_s = -min_i(A_s h_i) + margin`` elementwise, so every training pre-activation is
       ``>= margin`` where sigma is the identity; outgoing weights ``W~_s = W[q+1] A_s^+``;
     * constant neurons: zero input weights, bias ``c0``; neuron j sends ``eps[j]`` to every
-      neuron of layer q+1 (use :func:`alternating` for the spec's alternating signs);
+      neuron of layer q+1 (use :func:`alternating` for alternating signs);
     * bias ``b~ = b[q+1] - W~_s c_s - W~_c sigma(c0)``.
 
     Then ``W~ u + b~ = W[q+1] A_s^+ A_s h + b[q+1] = W[q+1] h + b[q+1]`` on every training input,
@@ -254,17 +263,17 @@ def critical_lift(net: MLP, theta: torch.Tensor, x: torch.Tensor, q: int,
 
 
 # --------------------------------------------------------------------------------------------
-# Gradients of the lifted blocks (spec section 2, "Criticality")
+# Gradients of the lifted blocks (chapter section "The lifting operator", F2)
 # --------------------------------------------------------------------------------------------
 def preactivation_errors(net: MLP, theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
                          layer: int) -> torch.Tensor:
     """``delta_i = dR/dz[layer]_i`` for every sample (rows), by autograd through the tail."""
     z = net.preactivations(theta, x)[layer - 1].detach()
-    return grad(lambda zz: mse(net.forward_from(theta, layer, zz), y))(z)
+    return grad(lambda zz: risk(net.forward_from(theta, layer, zz), y))(z)
 
 
 def lifted_block_gradients(lift: Lift, delta: torch.Tensor, x: torch.Tensor) -> dict:
-    """The spec's closed-form gradients of the lifted blocks from the shallow errors ``delta``.
+    """The closed-form gradients of the lifted blocks from the shallow errors ``delta``.
 
     With ``delta_i = dR/dz[q+1]_i`` of the shallow net and ``u_i`` the inserted layer's output:
     ``dR/dW~ = sum_i delta_i u_i^T``, ``dR/db~ = sum_i delta_i``,
@@ -305,12 +314,12 @@ class Certificate:
 
 def f4_certificate(net: MLP, theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
                    c0: float = -1.0) -> Certificate:
-    """Spec F4. The block of the deep Hessian in a constant neuron's (input weights, bias) is
+    """F4. The block of the deep Hessian in a constant neuron's (input weights, bias) is
 
     ``B(eps) = eps sigma''(c0) M~ + eps^2 sigma'(c0)^2 C~`` (see :func:`f4_block`), so along the
     unit eigenvector v of M~ with eigenvalue mu, ``v^T B v <= eps s2 mu + eps^2 s1^2 lam_max(C~)``.
     Minimising over eps: ``eps* = -s2 mu / (2 s1^2 lam_max)`` and the bound
-    ``-(s2 mu)^2 / (4 s1^2 lam_max)``. For ELU at c0 < 0, s1 = s2 = e^{c0}: the spec's
+    ``-(s2 mu)^2 / (4 s1^2 lam_max)``. For ELU at c0 < 0, s1 = s2 = e^{c0}:
     ``|eps*| = |mu| / (2 e^{c0} lam_max)`` and bound ``-mu^2 / (4 lam_max)``.
     """
     if net.widths[-1] != 1:
@@ -337,11 +346,11 @@ def f4_block(cert: Certificate, eps: float, activation: str, c0: float) -> torch
 
 
 # --------------------------------------------------------------------------------------------
-# Finding the shallow local minimum (Part 1a)
+# Finding the shallow local minimum (Part 1, base (a))
 # --------------------------------------------------------------------------------------------
 def saddle_free_newton(loss_fn, theta0: torch.Tensor, max_iter: int = 60,
                        grad_tol: float = 1e-13) -> tuple[torch.Tensor, list[float]]:
-    """Saddle-free Newton: step ``-V |Lambda|^{-1} V^T g`` with backtracking (spec 3, Part 1a).
+    """Saddle-free Newton: step ``-V |Lambda|^{-1} V^T g`` with backtracking (Part 1, base (a)).
 
     Replacing the Hessian's eigenvalues by their moduli makes every step a descent direction,
     so the iteration is repelled by saddles and converges quadratically to a local minimum.
@@ -355,6 +364,7 @@ def saddle_free_newton(loss_fn, theta0: torch.Tensor, max_iter: int = 60,
         norms.append(float(g.norm()))
         if norms[-1] < grad_tol:
             break
+        # eigh reads one triangle only, so this needs no symmetrising (spectra.dense_hessian)
         lam, vecs = torch.linalg.eigh(hessian(loss_fn)(theta))
         modulus = lam.abs().clamp_min(1e-12 * float(lam.abs().max()))
         step = -vecs @ ((vecs.T @ g) / modulus)
@@ -368,26 +378,49 @@ def saddle_free_newton(loss_fn, theta0: torch.Tensor, max_iter: int = 60,
 # --------------------------------------------------------------------------------------------
 # Layer linearization and the size of the lifted manifold
 # --------------------------------------------------------------------------------------------
-def nonlinearity_index(z: torch.Tensor, activation=torch.tanh) -> float:
-    """Spec 2: ``N = sum_j min_{a,b} ||s(z_j) - a z_j - b||^2 / sum_j ||s(z_j) - mean||^2``.
+@dataclass(frozen=True)
+class AffineFit:
+    """Per neuron j, the least-squares line ``s(z_j) ~ slope_j z_j + intercept_j`` on the samples,
+    its residual ``min_{a,b} ||s(z_j) - a z_j - b||^2`` and the spread ``||s(z_j) - mean||^2``."""
 
-    ``z`` is ``(n, m)``: the pre-activations of one layer's m neurons on the n training inputs.
-    The per-neuron affine fit is closed form (``var(s) - cov(s, z)^2 / var(z)``); a neuron whose
-    pre-activation is constant on the data is exactly affine and adds nothing. N = 0 means the
-    layer computes an affine map on the training set ("layer linearization").
+    slope: torch.Tensor
+    intercept: torch.Tensor
+    residual: torch.Tensor
+    spread: torch.Tensor
+
+
+def affine_fit(z: torch.Tensor, activation) -> AffineFit:
+    """The :class:`AffineFit` of ``activation`` on ``z`` (``(n, m)``: m neurons, n samples).
+
+    Closed form in float64: slope ``cov(s, z) / var(z)``, residual ``var(s) - cov^2 / var(z)``.
+    A neuron whose pre-activation is constant on the data is exactly affine: slope 0, intercept
+    its value, residual 0.
     """
     z = z.detach().to(torch.float64)
     s = activation(z)
     zc, sc = z - z.mean(dim=0), s - s.mean(dim=0)
     var_z, var_s, cov = (zc**2).sum(0), (sc**2).sum(0), (zc * sc).sum(0)
-    explained = torch.where(var_z > 0, cov**2 / var_z.clamp_min(1e-300), torch.zeros_like(var_z))
-    total = float(var_s.sum())
-    return float((var_s - explained).clamp_min(0).sum()) / total if total > 0 else 0.0
+    constant = torch.zeros_like(var_z)
+    slope = torch.where(var_z > 0, cov / var_z.clamp_min(1e-300), constant)
+    explained = torch.where(var_z > 0, cov**2 / var_z.clamp_min(1e-300), constant)
+    return AffineFit(slope, s.mean(0) - slope * z.mean(0), (var_s - explained).clamp_min(0),
+                     var_s)
+
+
+def nonlinearity_index(z: torch.Tensor, activation=torch.tanh) -> float:
+    """``N = sum_j min_{a,b} ||s(z_j) - a z_j - b||^2 / sum_j ||s(z_j) - mean||^2`` (Part 2).
+
+    ``z`` is ``(n, m)``: the pre-activations of one layer's m neurons on the n training inputs.
+    N = 0 means the layer computes an affine map on the training set ("layer linearization").
+    """
+    fit = affine_fit(z, activation)
+    total = float(fit.spread.sum())
+    return float(fit.residual.sum()) / total if total > 0 else 0.0
 
 
 def linearised_fraction(z: torch.Tensor) -> float:
-    """Fraction of ReLU neurons that are single-signed on all inputs (spec 7): such a neuron is
-    affine on the training set (identity or zero), i.e. linearised by sign rather than by scale."""
+    """Fraction of ReLU neurons that are single-signed on all inputs (the ReLU extension): such a
+    neuron is affine on the training set (identity or zero), linearised by sign, not by scale."""
     return float(((z >= 0).all(dim=0) | (z <= 0).all(dim=0)).double().mean())
 
 
@@ -397,7 +430,7 @@ def fibre_dimension(net: MLP, theta: torch.Tensor, x: torch.Tensor,
     """Dimension of the set of parameters (only ``params`` free) that keep ``z[layer](x_i)`` fixed.
 
     ``|params| - rank J`` with ``J = d z[layer](x_i) / d theta[params]`` over all samples, the rank
-    counting singular values above ``rtol`` times the largest (spec 3, Part 3). Defaults: every
+    counting singular values above ``rtol`` times the largest (Part 3). Defaults: every
     parameter, the output layer. At a lifted point this is the dimension of the lifted critical
     manifold through it (F5).
     """

@@ -1,13 +1,13 @@
 """Training plateaus at lifted critical points: small-initialisation MLPs under Adam.
 
-Spec ``shared/specs/embedding_depth.md`` sections 3 (Part 2), 7 and 9. A small-initialisation
-tanh net of any depth computes an almost affine function, so full-batch training first fits the
-best affine map (the least-squares line) and stalls there: that point is (approximately) the
-depth-1 net's critical point lifted into the deeper net, with every layer linearised (N ~ 0).
-Normalisation layers change how close the hidden layers can get to linear. This module trains
-such nets (float32) and logs the quantities the chapter reads off: loss, nonlinearity index N
-per layer, distance to the least-squares fit, gradient norm, and the fraction of single-signed
-(linearised) ReLU neurons.
+The chapter's Part 2, its batch-normalisation controls and its ReLU extension. A
+small-initialisation tanh net of any depth computes an almost affine function, so full-batch
+training first fits the best affine map (the least-squares line) and stalls there: that point
+is (approximately) the depth-1 net's critical point lifted into the deeper net, with every layer
+linearised (N ~ 0). Normalisation layers change how close the hidden layers can get to linear.
+This module trains such nets (float32) and logs the quantities the chapter reads off: loss,
+nonlinearity index N per layer, distance to the least-squares fit, gradient norm, and the
+fraction of single-signed (linearised) ReLU neurons.
 """
 
 from __future__ import annotations
@@ -18,17 +18,18 @@ import numpy as np
 import torch
 from torch import nn
 
-from .lifting import linearised_fraction, nonlinearity_index
+from .lifting import (ACTIVATIONS, affine_design, affine_least_squares, linearised_fraction,
+                      nonlinearity_index, risk)
 
 NORMS = ("none", "bn", "ln")
-ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu}
 
 
 class NormedMLP(nn.Module):
     """``Linear -> [BatchNorm1d | LayerNorm] -> activation`` per hidden layer, then ``Linear``.
 
     Weights are drawn from N(0, scale^2 / fan_in), hidden biases set to ``hidden_bias`` (0 for the
-    tanh runs, +2 for the ReLU sign-linearization runs of spec 7), the output bias to 0.
+    tanh runs, +2 for the ReLU sign-linearization runs of the ReLU extension), the output bias to
+    0.
     Normalisation layers keep PyTorch's defaults (gain 1, shift 0) and BN runs in training mode
     on the full batch, so it always centres each neuron over the training set.
     """
@@ -67,11 +68,10 @@ class LeastSquares:
 
 
 def least_squares_fit(x: torch.Tensor, y: torch.Tensor) -> LeastSquares:
-    """``f_LS = [x 1] [x 1]^+ y`` and ``L_lin = 1/(2n) ||f_LS - y||^2``, computed in float64."""
+    """``f_LS = [x 1] [x 1]^+ y`` and ``L_lin = R(f_LS)``, computed in float64."""
     x64, y64 = x.double(), y.double()
-    design = torch.cat([x64, torch.ones(len(x64), 1, dtype=torch.float64)], dim=1)
-    fit = design @ (torch.linalg.pinv(design) @ y64)
-    return LeastSquares(fit, float(0.5 * ((fit - y64) ** 2).sum() / len(y64)))
+    fit = affine_design(x64) @ affine_least_squares(x64, y64)
+    return LeastSquares(fit, float(risk(fit, y64)))
 
 
 @dataclass(frozen=True)
@@ -85,11 +85,6 @@ class TrainingLog:
     d_lin: np.ndarray  # ||f - f_LS|| / ||f_LS||
     grad_norm: np.ndarray
     linearised: np.ndarray  # fraction of hidden neurons single-signed on all inputs
-
-
-def risk(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """``R = 1/(2n) sum_i ||f(x_i) - y_i||^2``, the loss of every run in this chapter."""
-    return 0.5 * ((out - y) ** 2).sum() / len(y)
 
 
 def train(model: NormedMLP, x: torch.Tensor, y: torch.Tensor, lr: float, steps: int,
@@ -126,9 +121,10 @@ def build(d_in: int, width: int, depth: int, d_out: int, seed: int, norm: str = 
     return NormedMLP(d_in, width, depth, d_out, norm, activation, init_scale, hidden_bias)
 
 
-def run(x: torch.Tensor, y: torch.Tensor, depth: int, width: int, seed: int, lr: float,
-        steps: int, log_every: int, norm: str = "none", activation: str = "tanh",
-        init_scale: float = 0.1, hidden_bias: float = 0.0) -> TrainingLog:
+def train_from_scratch(x: torch.Tensor, y: torch.Tensor, depth: int, width: int, seed: int,
+                       lr: float, steps: int, log_every: int, norm: str = "none",
+                       activation: str = "tanh", init_scale: float = 0.1,
+                       hidden_bias: float = 0.0) -> TrainingLog:
     """:func:`build` a net for ``(x, y)`` and :func:`train` it; the log only."""
     model = build(x.shape[1], width, depth, y.shape[1], seed, norm, activation, init_scale,
                   hidden_bias)
@@ -154,7 +150,7 @@ def t_half(log: TrainingLog, l_lin: float) -> float:
 
 @dataclass(frozen=True)
 class PlateauSummary:
-    """What claims A3 and A4 read off one training run (spec 5, "Measured, Part 2")."""
+    """What claims A3 and A4 read off one training run (Part 2 and its BN section)."""
 
     plateau_steps: int
     t_half: float

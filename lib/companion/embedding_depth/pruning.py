@@ -1,6 +1,6 @@
 """Layer pruning at lifted points: fold a linearised hidden layer into the next one.
 
-Spec ``shared/specs/embedding_depth.md`` section 4, "Layer pruning (v4)". On the training data a
+The chapter's application "Folding linearised layers away" (paper v4). On the training data a
 hidden layer with nonlinearity index N ~ 0 computes ``sigma(z) ~ a * z + c`` neuron by neuron, so
 the net is (nearly) the lift of a shallower net; folding recovers that shallower net,
 
@@ -16,22 +16,8 @@ import copy
 import torch
 from torch import nn
 
-from .lifting import nonlinearity_index
+from .lifting import affine_fit, nonlinearity_index
 from .plateaus import NormedMLP
-
-
-def affine_fit(z: torch.Tensor, activation) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per neuron, the least-squares ``(a, c)`` with ``activation(z) ~ a z + c`` on the samples.
-
-    ``z`` is ``(n, m)``. This is the fit whose residual the nonlinearity index N sums; a neuron
-    constant on the data gets ``a = 0`` and ``c`` its value.
-    """
-    z = z.detach().double()
-    s = activation(z)
-    zc, sc = z - z.mean(0), s - s.mean(0)
-    var_z = (zc**2).sum(0)
-    a = torch.where(var_z > 0, (zc * sc).sum(0) / var_z.clamp_min(1e-300), torch.zeros_like(var_z))
-    return a, s.mean(0) - a * z.mean(0)
 
 
 def fold_layer(model: NormedMLP, layer: int, x: torch.Tensor) -> NormedMLP:
@@ -41,7 +27,8 @@ def fold_layer(model: NormedMLP, layer: int, x: torch.Tensor) -> NormedMLP:
         raise ValueError("folding needs a net without normalisation layers")
     if not 0 <= layer < len(model.norms):
         raise ValueError(f"layer must be in [0, {len(model.norms) - 1}], got {layer}")
-    a, c = affine_fit(model(x)[1][layer], model.sigma)
+    fit = affine_fit(model(x)[1][layer], model.sigma)
+    a, c = fit.slope, fit.intercept
     inner, outer = model.linears[layer], model.linears[layer + 1]
     w_in, b_in = inner.weight.detach().double(), inner.bias.detach().double()
     w_out, b_out = outer.weight.detach().double(), outer.bias.detach().double()
