@@ -41,6 +41,11 @@ def test_a_claim_over_spikes_says_so_and_a_nan_fails(run):
     assert run.claims[-1].over == "spikes"
 
 
+def test_one_key_reads_in_the_singular(run):
+    run.claim("A5", "one", "q", {0: 1.0}, "<=", 2)
+    assert run.claims[-1].statement == "worst of 1 seed (0): q"
+
+
 def test_a_plain_number_is_recorded_as_it_is(run):
     assert run.claim("A4", "slope", "|slope - 1|", 0.05, "<", 0.1)
     assert run.claims[-1].values is None and run.claims[-1].statement == "|slope - 1|"

@@ -175,7 +175,8 @@ class Run:
         values, statement = None, quantity
         if isinstance(value, dict):
             values = {str(key): float(v) for key, v in value.items()}
-            statement = f"worst of {len(values)} {over} ({', '.join(values)}): {quantity}"
+            noun = over[:-1] if len(values) == 1 and over.endswith("s") else over
+            statement = f"worst of {len(values)} {noun} ({', '.join(values)}): {quantity}"
             value = worst(values, op)
         value = float(value)
         passed = math.isfinite(value) and bool(COMPARISONS[op](value, bound))
