@@ -203,7 +203,9 @@ class Run:
         """Display every configuration field: its quick and paper values and why."""
         rows = configuration_table(self.chapter.quick, self.chapter.paper, self.mode,
                                    self.overrides)
-        _display(_markdown("\n".join(rows)))
+        title = (f"Configuration: {len(rows) - 2} parameters, quick and paper mode, and why "
+                 f"(this run: {self.mode} mode, values in bold)")
+        _display(_markdown("\n".join([f":::{{dropdown}} {title}", *rows, ":::"])))
 
     # -- provenance ----------------------------------------------------------------------
     def provenance(self) -> dict:
