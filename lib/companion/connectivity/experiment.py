@@ -230,17 +230,11 @@ class TrajectoryResult:
     alphas: np.ndarray
     seeds: tuple[int, ...]
     best_fits: np.ndarray  # W*_0 = 0, W*_1, ..., W*_{r-1}
-    logged_steps: np.ndarray
-    a_log: np.ndarray  # (logged step, alpha, seed, 4, 4)
-    b_log: np.ndarray
-
-    @property
-    def w_log(self) -> np.ndarray:
-        return self.a_log @ self.b_log.swapaxes(-1, -2)
+    run: Descent  # logged factors (logged step, alpha, seed, 4, 4)
 
     @property
     def losses(self) -> np.ndarray:
-        return dynamics.loss(self.w_log, self.target, self.mask)
+        return dynamics.loss(self.run.w_log, self.target, self.mask)
 
     @property
     def best_losses(self) -> np.ndarray:
@@ -249,7 +243,7 @@ class TrajectoryResult:
     @property
     def distances(self) -> np.ndarray:
         """||W_t - W*_s||_F / ||M*||_F for s = 1 .. r-1, (logged step, alpha, seed, s)."""
-        gaps = self.w_log[..., None, :, :] - self.best_fits[1:]
+        gaps = self.run.w_log[..., None, :, :] - self.best_fits[1:]
         return np.linalg.norm(gaps, axis=(-2, -1)) / np.linalg.norm(self.target)
 
     @property
@@ -264,21 +258,26 @@ class TrajectoryResult:
                          for s in range(self.closest.shape[-1])], axis=2)
 
     @property
-    def ranks_at_closest(self) -> np.ndarray:
-        """Effective ranks of A, B, [A; B] (on their Gram matrices) and W at the step closest
-        to each W*_s, (alpha, seed, s, 4)."""
-        stacked = np.concatenate([self.a_log, self.b_log], axis=-2)
-        return np.stack([self.at_closest(dynamics.gram_rank(self.a_log)),
-                         self.at_closest(dynamics.gram_rank(self.b_log)),
-                         self.at_closest(dynamics.gram_rank(stacked)),
-                         self.at_closest(dynamics.effective_rank(self.w_log))], axis=-1)
+    def closest_loss_gaps(self) -> np.ndarray:
+        """|L(W_t*) / L(W*_s) - 1| at the step t* closest to W*_s, (alpha, seed, s)."""
+        return np.abs(self.at_closest(self.losses) / self.best_losses[1:] - 1)
+
+    @property
+    def closest_rank_errors(self) -> np.ndarray:
+        """max over s and over A, B, [A; B] (judged on their Gram matrices) and W of
+        |effective rank - s| at the step closest to W*_s, (alpha, seed)."""
+        stacked = np.concatenate([self.run.a_log, self.run.b_log], axis=-2)
+        ranks = np.stack([self.at_closest(dynamics.gram_rank(factor))
+                          for factor in (self.run.a_log, self.run.b_log, stacked)]
+                         + [self.at_closest(dynamics.effective_rank(self.run.w_log))], axis=-1)
+        return np.abs(ranks - np.arange(1, len(self.best_fits))[:, None]).max(axis=(-2, -1))
 
     @property
     def stage_times(self) -> np.ndarray:
         """First logged step with sigma_s(W_t) >= sigma_s(M*) / 2, (alpha, seed, s)."""
-        values = dynamics.singular_values(self.w_log)
+        values = dynamics.singular_values(self.run.w_log)
         levels = dynamics.singular_values(self.target)
-        return np.stack([theory.stage_time(values[..., s], levels[s], self.logged_steps)
+        return np.stack([theory.stage_time(values[..., s], levels[s], self.run.logged_steps)
                          for s in range(len(self.best_fits))], axis=-1)
 
 
@@ -289,8 +288,10 @@ def trajectory(cfg: Config) -> TrajectoryResult:
                          cfg.learning_rate, cfg.trajectory_steps, cfg.log_every)
     fits = np.array([best_rank_fit(target, mask, rank, cfg.fit_restarts, cfg.seed)
                      for rank in range(3)])
+    squeezed = Descent(run.a[:, 0], run.b[:, 0], run.logged_steps, run.a_log[:, :, 0],
+                       run.b_log[:, :, 0])  # one pattern
     return TrajectoryResult(target, mask, np.array(cfg.trajectory_alphas), cfg.seeds, fits,
-                            run.logged_steps, run.a_log[:, :, 0], run.b_log[:, :, 0])
+                            squeezed)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,8 +310,9 @@ class InvarianceResult:
     zero_columns: np.ndarray  # (a): max |entry| of the zero columns at the end, (rank, seed)
     endpoints: np.ndarray  # (a): ||W_T - W*_s||_F / ||M*||_F, (rank, seed)
     kicked_losses: np.ndarray  # (a): final loss after the kick, (rank, seed)
-    zero_rows: np.ndarray  # (b): max |entry| of row 0 of A and B at the end, (seed,)
-    row_losses: np.ndarray  # (b): loss at every logged step, (logged step, seed)
+    zero_rows: np.ndarray  # (b): max |entry| of row 0 of A and B over the run, (seed,)
+    row_steps: np.ndarray  # (b, c): the logged steps
+    row_losses: np.ndarray  # (b): (logged step, row 0 zero or plain start, seed)
     block_differences: np.ndarray  # (c): max |W[1:, 1:] difference| over time, (seed,)
     cross_differences: np.ndarray  # (c): final ||difference of the unobserved entries||_F
 
@@ -370,7 +372,8 @@ def invariance(cfg: Config, best_fits: np.ndarray) -> InvarianceResult:
         np.array(kicked_losses),
         np.abs(np.concatenate([rows.a_log[:, :len(cfg.seeds), 0],
                                rows.b_log[:, :len(cfg.seeds), 0]], axis=-1)).max(axis=(0, 2)),
-        dynamics.loss(zero, blocks_target(), ~unobserved),
+        rows.logged_steps, dynamics.loss(np.stack([zero, plain], axis=1), blocks_target(),
+                                         ~unobserved),
         np.abs(plain[..., 1:, 1:] - other[..., 1:, 1:]).max(axis=(0, 2, 3)),
         np.linalg.norm(plain[-1][:, unobserved] - other[-1][:, unobserved], axis=-1))
 
@@ -427,6 +430,7 @@ def stages(cfg: Config) -> StagesResult:
 # E7: the transition as observations grow (paper Fig. 1)
 # ---------------------------------------------------------------------------------------------
 SWEEP_DIM = 4
+NORM_TOLERANCE = 1e-3  # "reaches N*": far above the solver's gap, far below the margins seen
 
 
 @dataclass(frozen=True)
@@ -457,6 +461,16 @@ class FamilyResult:
         """Least-squares slope of log sigma_2(W_inf) on log alpha, per instance."""
         return np.polyfit(np.log(self.alphas), np.log(self.singular_values[..., 1]), 1)[0]
 
+    @property
+    def at_min_rank(self) -> np.ndarray:
+        """GD's effective rank is 1, the minimum rank of rank-1 data, (alpha, instance)."""
+        return self.ranks == 1
+
+    @property
+    def at_min_norm(self) -> np.ndarray:
+        """GD's nuclear norm is N* within a relative NORM_TOLERANCE, (alpha, instance)."""
+        return np.abs(self.norm_ratios - 1) <= NORM_TOLERANCE
+
 
 @dataclass(frozen=True)
 class SweepResult:
@@ -471,6 +485,27 @@ class SweepResult:
     exact_connected: np.ndarray  # P(connected) for n = 0 .. d^2, by enumeration
     bounded: FamilyResult
     gaussian: FamilyResult
+
+    @property
+    def sizes(self) -> np.ndarray:
+        return np.unique(self.n_observed)
+
+    def by_size(self, flags: np.ndarray) -> np.ndarray:
+        """The mean of ``flags`` (per instance) over the instances of each size n."""
+        return np.array([np.mean(flags[self.n_observed == n]) for n in self.sizes])
+
+    def outcomes(self, family: FamilyResult, alpha_index: int) -> np.ndarray:
+        """The fraction of each category (``graph.CATEGORIES``) at which GD reaches the minimum
+        rank and the minimum nuclear norm, (category, bias)."""
+        return np.array([[np.mean(reached[alpha_index, self.categories == kind])
+                          for reached in (family.at_min_rank, family.at_min_norm)]
+                         for kind in graph.CATEGORIES])
+
+    def block_norms(self, family: FamilyResult) -> np.ndarray:
+        """N* in closed form on the instances with complete components (NaN elsewhere)."""
+        return np.array([nuclear.block_nuclear_norm(target, mask) if kind == "complete"
+                         else np.nan for target, mask, kind
+                         in zip(family.targets, self.masks, self.categories)])
 
 
 def sweep_instance(n_observed: int, rep: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
