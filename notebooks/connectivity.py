@@ -358,8 +358,8 @@ run.figure("fig3_init_scale_selects_rank", fig,
 
 # %% [markdown]
 # Panel (a) shows the mechanism on one pattern: the three large singular values do not move
-# with $\alpha$, while the fourth falls from $0.1$ at $\alpha=1$ to the rounding level at
-# $10^{-8}$, roughly in proportion to a power of $\alpha$. Panel (b) counts over all patterns
+# with $\alpha$, while the fourth falls from $0.1$ at $\alpha=1$ to about $10^{-16}$ at
+# $\alpha=10^{-8}$, roughly like $\alpha^2$. Panel (b) counts over all patterns
 # and seeds. In panel (c) every loss curve first rests on a few plateaus and then drops. Most
 # drop to the rounding level, but a few keep a slowly decreasing loss for tens of thousands
 # of steps: these are the ill-conditioned patterns discussed below.
@@ -369,11 +369,11 @@ run.figure("fig3_init_scale_selects_rank", fig,
 # decreases as $\alpha$ shrinks. At $\alpha=10^{-8}$ at least 85% of the runs have
 # $|x-x^*|<10^{-2}$.
 #
-# Not every pattern gets there. The slowest one (printed above; the pattern missing (1, 3) in
-# quick mode, whose cofactor is small) is still about 0.1 from $x^*$ at $\alpha=10^{-8}$: its
-# best rank-2 fit already leaves little loss, so the third and fourth modes grow together and
-# the rank-3 plateau is hard to tell from the rank-4 direction. Smaller $\alpha$ helps only
-# slowly there.
+# Not every pattern gets there. The slowest one (printed above) is still about 0.1 from $x^*$
+# at $\alpha=10^{-8}$. In quick mode it is the pattern missing (1, 3), whose cofactor
+# ($3.5\cdot10^{-3}$) is the smallest of the sixteen and whose best rank-2 fit already leaves
+# a loss of only $3\cdot10^{-4}$: the third and fourth modes then grow at nearly the same rate,
+# and the run has not separated them by the end.
 
 # %%
 one_missing_scope = f"{len(e3.seeds)} seeds x 16 patterns"
@@ -412,7 +412,7 @@ run.exploratory("slowest_pattern_error", f"median |x - x*| of the slowest patter
 
 # %%
 e4 = experiment.trajectory(cfg)
-small, large = list(e4.alphas).index(cfg.alpha), int(list(e4.alphas).index(cfg.alpha) == 0)
+small, large = len(e4.alphas) - 1, 0  # the chapter's alpha (the smallest) and the largest
 closest = e4.distances.min(axis=0)  # min over t of the distance to W*_s, (alpha, seed, s)
 print("losses of the best fits W*_0, W*_1, W*_2:", np.round(e4.best_losses, 6),
       "| median stage times t_1, t_2, t_3:", np.median(e4.stage_times[small], axis=0))
@@ -449,7 +449,7 @@ run.figure("fig4_saddles", fig,
 # %% [markdown]
 # In panel (a) the loss rests on the levels $L(W^*_1)$ and $L(W^*_2)$ before it falls to
 # zero; at $\alpha=10^{-4}$ the plateaus are shorter and the corners rounder. Panel (b) says
-# more than the loss can: on each plateau the iterate itself comes within $10^{-7}$ of
+# more than the loss can: on each plateau the iterate itself comes within about $10^{-7}$ of
 # $W^*_s$ at $\alpha=10^{-8}$, and within $10^{-3}$ at $\alpha=10^{-4}$. In panel (c)
 # the singular values of $W$ arrive one at a time, each along a straight line on the log
 # scale, and the dotted singular values of $W_{\rm aug}/2$ lie on top of them: the factors
@@ -869,8 +869,8 @@ run.figure("fig9_glrl_vs_gd", fig, data={"gd": gd_examples, "glrl": e2.glrl_comp
 # %% [markdown]
 # **A9 (GD equals GLRL on connected data, not on disconnected data; beyond the paper).** In E1
 # GLRL gives $x=4$ within $10^{-6}$. In E2, for all nine patterns, GLRL's unobserved entries
-# are at most $10^{-6}$ (the top singular vector of a block-diagonal residual leaks about
-# $10^{-17}$ into the other block, which GD then amplifies) and its nuclear norm is $N^*$
+# are at most $10^{-6}$ (rounding leaks a tiny part of the top singular vector of a
+# block-diagonal residual into the other block, and GD amplifies it) and its nuclear norm is $N^*$
 # within $10^{-9}$, while GD's cross entries vary from seed to seed (A2).
 
 # %%

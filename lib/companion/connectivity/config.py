@@ -70,10 +70,10 @@ class Config:
                     "every alpha sweep needs >= 2 positive values")
             require(tuple(sorted(alphas, reverse=True)) == alphas,
                     "alpha sweeps must be decreasing")
-        require(all(self.alpha in alphas for alphas in sweeps[:2] + sweeps[3:]),
-                "alpha must be in alphas, blocks_alphas, trajectory_alphas and sweep_alphas")
-        require(self.alpha == self.one_missing_alphas[-1],
-                "alpha must be the smallest of one_missing_alphas")
+        require(all(self.alpha in alphas for alphas in sweeps),
+                "alpha must be in every alpha sweep")
+        require(self.alpha == self.one_missing_alphas[-1] == self.trajectory_alphas[-1],
+                "alpha must be the smallest of one_missing_alphas and trajectory_alphas")
         require(len(self.alphas) >= 3, "alphas needs >= 3 values (a fitted slope)")
         steps = (self.steps, self.one_missing_steps, self.trajectory_steps,
                  self.stages_steps, self.sweep_steps)
