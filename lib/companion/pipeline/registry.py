@@ -19,6 +19,7 @@ CHAPTER_NAMES = (
     "incremental_rank",
     "embedding_depth",
     "adam_spikes",
+    "connectivity",
 )
 
 
