@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from companion.connectivity import dynamics, theory
+from companion.small_init import predicted_stage_time, stage_time
 
 
 def per_run_descent(target, mask, a, b, learning_rate, steps):
@@ -63,14 +64,14 @@ def test_stage_times_of_decoupled_modes_match_the_formula(alpha):
     run = dynamics.descend(np.diag(sigmas), np.ones((3, 3)), start, start, 0.05, 4000,
                            log_every=1)
     values = np.diagonal(run.w_log[:, 0], axis1=-2, axis2=-1)
-    measured = [theory.stage_time(values[:, i], s) for i, s in enumerate(sigmas)]
-    np.testing.assert_allclose(measured, theory.predicted_stage_time(sigmas, alpha, 0.05),
+    measured = [stage_time(values[:, i], s) for i, s in enumerate(sigmas)]
+    np.testing.assert_allclose(measured, predicted_stage_time(sigmas, alpha, 0.05),
                                rtol=0.02)
 
 
 def test_stage_time_is_nan_when_the_level_is_never_reached():
-    assert np.isnan(theory.stage_time(np.array([0.0, 0.1, 0.2]), 1.0))
-    assert theory.stage_time(np.array([0.0, 0.6, 1.0]), 1.0) == 1
+    assert np.isnan(stage_time(np.array([0.0, 0.1, 0.2]), 1.0))
+    assert stage_time(np.array([0.0, 0.6, 1.0]), 1.0) == 1
 
 
 def test_contamination_exponent_tends_to_its_flow_limit():

@@ -8,6 +8,7 @@ import pytest
 
 from companion.incremental_rank import experiment, sensing
 from companion.incremental_rank.config import QUICK
+from companion.small_init import predicted_stage_time
 
 TINY = dataclasses.replace(
     QUICK, n_seeds=2, dim=5, n_measurements=300, width=5, width_under=2, steps=600, alpha=1e-3,
@@ -55,7 +56,7 @@ def test_alpha_sweep_per_seed_values_reduce_to_the_maximum_over_everything(runs)
     assert sweep.stage_times.shape == sweep.min_distances.shape == (len(SEEDS), n_alphas, RANK)
     assert sweep.min_distances_large.shape == (len(SEEDS), 1, RANK)
     assert sweep.predicted_lines.shape == (RANK, len(sweep.prediction_grid))
-    predicted = np.array([sensing.predicted_stage_times(TINY.sigmas, a, TINY.learning_rate)
+    predicted = np.array([predicted_stage_time(TINY.sigmas, a, TINY.learning_rate)
                           for a in TINY.alpha_sweep])
     everything = np.abs(sweep.stage_times[:, 1:] / predicted[1:] - 1).max()
     assert max(sweep.stage_time_errors.values()) == everything

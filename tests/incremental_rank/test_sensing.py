@@ -5,7 +5,8 @@ import pytest
 import scipy.optimize
 import torch
 
-from companion.incremental_rank import sensing
+from companion.incremental_rank import experiment, sensing
+from companion.small_init import predicted_stage_time
 
 
 def _independent_measurements(dim, rank, n_measurements, seed):
@@ -96,10 +97,10 @@ def test_stage_time_formula_is_exact_when_the_eigencomponents_decouple(lr):
     problem = sensing.SensingProblem(np.diag(sigmas), np.eye(3), sigmas, np.eye(6),
                                      n_measurements=6)
     alpha = 1e-6
-    predicted = sensing.predicted_stage_times(sigmas, alpha, lr)
+    predicted = predicted_stage_time(sigmas, alpha, lr)
     steps = int(predicted.max()) + 20
     trajectory = sensing.gradient_descent(problem, alpha * np.eye(3), lr, steps)
-    times = sensing.stage_times(trajectory.eigenvalues, sigmas)
+    times = experiment.stage_times(trajectory.eigenvalues, sigmas)
     np.testing.assert_allclose(times, predicted, atol=1.0)
 
 

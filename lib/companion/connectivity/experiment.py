@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..small_init import predicted_stage_time, stage_time
 from . import dynamics, graph, nuclear, theory
 from .config import Config
 from .dynamics import Descent
@@ -277,7 +278,7 @@ class TrajectoryResult:
         """First logged step with sigma_s(W_t) >= sigma_s(M*) / 2, (alpha, seed, s)."""
         values = dynamics.singular_values(self.run.w_log)
         levels = dynamics.singular_values(self.target)
-        return np.stack([theory.stage_time(values[..., s], levels[s], self.run.logged_steps)
+        return np.stack([stage_time(values[..., s], levels[s], self.run.logged_steps)
                          for s in range(len(self.best_fits))], axis=-1)
 
 
@@ -397,13 +398,13 @@ class StagesResult:
     @property
     def predicted(self) -> np.ndarray:
         """t^(sigma) of each component at each alpha, (alpha, component)."""
-        return np.array([theory.predicted_stage_time(self.sigmas, alpha, self.learning_rate)
+        return np.array([predicted_stage_time(self.sigmas, alpha, self.learning_rate)
                          for alpha in self.alphas])
 
     @property
     def stage_times(self) -> np.ndarray:
         """First step at which each component's singular value reaches half its sigma."""
-        return np.stack([theory.stage_time(self.block_values[..., c], sigma)
+        return np.stack([stage_time(self.block_values[..., c], sigma)
                          for c, sigma in enumerate(self.sigmas)], axis=-1)
 
     @property

@@ -11,22 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 
-def predicted_stage_time(sigma, alpha: float, learning_rate: float):
-    """t^(sigma) = ln(sigma / alpha^2) / (2 ln(1 + eta sigma)): the step at which a mode that
-    starts at alpha^2 and grows by (1 + eta sigma)^2 per step reaches sigma."""
-    sigma = np.asarray(sigma, dtype=float)
-    return np.log(sigma / alpha**2) / (2 * np.log1p(learning_rate * sigma))
-
-
-def stage_time(values: np.ndarray, level: float, steps: np.ndarray | None = None):
-    """The first step at which ``values`` (along axis 0) reach ``level`` / 2 (NaN if never):
-    the measured time of a stage whose mode ends at ``level``."""
-    values = np.asarray(values)
-    steps = np.arange(len(values)) if steps is None else np.asarray(steps)
-    reached = values >= level / 2
-    return np.where(reached.any(axis=0), steps[np.argmax(reached, axis=0)], np.nan)
-
-
 def contamination_exponent(s1, s2, learning_rate: float):
     """kappa = 2 (1 - ln(1 + eta s2) / ln(1 + eta s1)): once mode 1 has fitted the data (after
     about ln(s1 / alpha^2) / (2 ln(1 + eta s1)) steps), mode 2 has grown from alpha^2 by the

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..small_init import predicted_stage_time, stage_time
 from . import asymmetric, sensing
 from .config import Config
 
@@ -57,6 +58,13 @@ class SeedResult:
     glrl: dict  # alpha -> GLRLSummary, epsilon = alpha^2
 
 
+def stage_times(eigenvalues: np.ndarray, sigmas) -> np.ndarray:
+    """t_s = first step with lambda_s(W_t) >= sigma_s / 2 for s = 1..r; NaN where it never
+    happens or k < s (the chapter's "Stage times")."""
+    return np.array([stage_time(eigenvalues[:, s], sigma) if s < eigenvalues.shape[1] else np.nan
+                     for s, sigma in enumerate(sigmas)], dtype=float)
+
+
 def summarise(problem: sensing.SensingProblem, solutions: list, trajectory: sensing.Trajectory,
               alpha: float, width: int) -> RunSummary:
     """The curves of Figs. 1-4 of one GD trajectory: dist_s(t) to every X_s, s = 1..r, the
@@ -65,7 +73,7 @@ def summarise(problem: sensing.SensingProblem, solutions: list, trajectory: sens
     dist = np.stack([sensing.distances(trajectory.path, x, norm) for x in solutions[1:]], axis=1)
     return RunSummary(alpha, width, trajectory.errors, trajectory.eigenvalues, dist,
                       sensing.eigen_coordinates(trajectory.path, problem.q),
-                      sensing.stage_times(trajectory.eigenvalues, problem.sigmas))
+                      stage_times(trajectory.eigenvalues, problem.sigmas))
 
 
 def compare_with_glrl(problem: sensing.SensingProblem, solutions: list,
@@ -164,7 +172,7 @@ def staircase(config: Config, runs: tuple[SeedResult, ...]) -> StaircaseResult:
     the per-seed values of claims A1 (plateaus are X_s) and A2 (one rank at a time)."""
     sigmas, levels = np.array(config.sigmas), range(1, config.rank)
     steps = np.arange(config.steps + 1)
-    predicted = sensing.predicted_stage_times(sigmas, config.alpha, config.learning_rate)
+    predicted = predicted_stage_time(sigmas, config.alpha, config.learning_rate)
     main = {res.seed: res.sweep[config.alpha] for res in runs}
     best = {res.seed: res.best_errors for res in runs}
     return StaircaseResult(
@@ -235,7 +243,7 @@ def alpha_sweep(config: Config, runs: tuple[SeedResult, ...]) -> AlphaSweepResul
     min_dist = np.array([[res.sweep[a].distances.min(axis=0) for a in alphas] for res in runs])
     min_dist_large = np.array([[res.large[a].distances.min(axis=0) for a in alphas_large]
                                for res in runs])
-    predicted = np.array([sensing.predicted_stage_times(sigmas, a, lr) for a in alphas])
+    predicted = np.array([predicted_stage_time(sigmas, a, lr) for a in alphas])
     time_errors = np.abs(stage_times[:, 1:, :] / predicted[None, 1:, :] - 1)
     slopes = np.array([[np.polyfit(log_inv, times[:, s], 1)[0] for s in range(config.rank)]
                        for times in stage_times])

@@ -235,27 +235,6 @@ def best_rank_solutions(problem: SensingProblem, method: str = "gd") -> list[np.
 # ---------------------------------------------------------------------------------------------
 # Stages
 # ---------------------------------------------------------------------------------------------
-def stage_times(eigenvalues: np.ndarray, sigmas) -> np.ndarray:
-    """t_s = first step with lambda_s(W_t) >= sigma_s / 2; NaN where it never happens."""
-    sigmas = np.asarray(sigmas)
-    times = np.full(len(sigmas), np.nan)
-    for s, sigma in enumerate(sigmas[: eigenvalues.shape[1]]):
-        reached = np.flatnonzero(eigenvalues[:, s] >= sigma / 2)
-        if reached.size:
-            times[s] = reached[0]
-    return times
-
-
-def predicted_stage_times(sigmas, alpha: float, lr: float) -> np.ndarray:
-    """t^_s = ln(sigma_s / alpha^2) / (2 ln(1 + lr sigma_s)), counted from t = 0 (Setting).
-
-    Linearised at W = 0, the s-th eigencomponent of U grows by (1 + lr sigma_s) per step, so
-    lambda_s(W_t) ~ alpha^2 (1 + lr sigma_s)^{2t} reaches sigma_s at t^_s.
-    """
-    sigmas = np.asarray(sigmas, dtype=np.float64)
-    return np.log(sigmas / alpha**2) / (2 * np.log1p(lr * sigmas))
-
-
 def distances(path: np.ndarray, target: np.ndarray, norm: float) -> np.ndarray:
     """dist(t) = ||W_t - target||_F / norm for every svec(W_t) on the path."""
     return np.linalg.norm(path - svec(target), axis=1) / norm
