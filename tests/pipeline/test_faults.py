@@ -176,10 +176,10 @@ def test_a_publish_that_cannot_place_the_notebook_is_rolled_back(toy, fake_kerne
 @pytest.mark.parametrize("damage,problem", [
     (lambda text: text[:17], "is unreadable (Unterminated string starting at"),
     (lambda text: json.dumps({k: v for k, v in json.loads(text).items() if k != "cache_key"}),
-     "is not an execution record of chapter 'toy'"),
+     "is not a complete execution record of chapter 'toy'"),
     (lambda text: text.replace('"chapter": "toy"', '"chapter": "adam_spikes"'),
-     "is not an execution record of chapter 'toy'"),
-    (lambda text: "[]", "is not an execution record of chapter 'toy'"),
+     "is not a complete execution record of chapter 'toy'"),
+    (lambda text: "[]", "is not a complete execution record of chapter 'toy'"),
     (lambda text: "\udcff", "is unreadable ('utf-8' codec can't decode byte 0xff"),
 ], ids=["truncated", "no_cache_key", "other_chapter", "not_an_object", "not_utf8"])
 def test_a_damaged_or_foreign_record_is_named_and_the_chapter_runs_again(toy, fake_kernel, cli,

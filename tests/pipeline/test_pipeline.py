@@ -1,7 +1,8 @@
 """The run pipeline on a toy chapter: validation, failure, atomic publishing, cache.
 
 The toy chapter lives in a temporary repository root so that these tests never touch the
-book's own outputs; it uses the same recorder API (`companion.pipeline.record.start`) as the real chapters.
+book's own outputs; it uses the same recorder API (`companion.pipeline.record.start`) as the
+real chapters.
 """
 
 import shutil

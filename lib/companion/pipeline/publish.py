@@ -56,7 +56,7 @@ def read_record(chapter: str, paths: Paths) -> dict:
         raise InvalidPublish(f"{name} is unreadable ({error})") from None
     if (not isinstance(record, dict) or any(key not in record for key in RECORD_FIELDS)
             or record["chapter"] != chapter or not isinstance(record["files"], dict)):
-        raise InvalidPublish(f"{name} is not an execution record of chapter '{chapter}'")
+        raise InvalidPublish(f"{name} is not a complete execution record of chapter '{chapter}'")
     return record
 
 
