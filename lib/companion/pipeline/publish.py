@@ -51,7 +51,9 @@ def read_record(chapter: str, paths: Paths) -> dict:
     try:
         record = json.loads(path.read_text())
     except FileNotFoundError:
-        raise InvalidPublish(f"{name} is missing (the last publish did not complete)") from None
+        why = ("the last publish did not complete" if paths.results(chapter).exists()
+               else "the chapter has not run")
+        raise InvalidPublish(f"{name} is missing ({why})") from None
     except (OSError, ValueError) as error:  # ValueError: bad JSON or bad UTF-8
         raise InvalidPublish(f"{name} is unreadable ({error})") from None
     if (not isinstance(record, dict) or any(key not in record for key in RECORD_FIELDS)
