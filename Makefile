@@ -23,8 +23,9 @@ test: book
 	$(PY) -m pytest
 
 ## Rewrite figure baselines from the latest quick run: make bless CHAPTERS="adam_spikes" REASON="..."
+## Both reach the command through the environment: quotes or backticks in REASON stay text.
 bless: $(INSTALLED)
-	$(PY) -m companion bless $(CHAPTERS) --reason "$(REASON)"
+	$(PY) -m companion bless $$CHAPTERS --reason "$$REASON"
 
 ## Wall time of every chapter in quick mode, written to benchmarks/results.md (about 4 minutes).
 benchmark: $(INSTALLED)

@@ -1,13 +1,24 @@
 """The one command-line entry point of the book.
 
     python -m companion list                           chapters and their parameters
-    python -m companion run CHAPTER [--mode paper] [-p name=value ...] [--force]
-    python -m companion book [--mode quick] [--force] [--no-site]
+    python -m companion run CHAPTER [--mode paper] [-p name=value ...] [--force] [limits]
+    python -m companion book [--mode quick] [--force] [--no-site] [limits]
     python -m companion bless CHAPTER [CHAPTER ...] --reason "why the figures changed"
+                              [--drop CHAPTER/FIGURE ...]
+
+It works on the checkout its library was imported from, whatever the working directory, and
+refuses to run from inside another checkout (whose library it would not be running).
+
+Limits: each run is checked, before its kernel starts, against its configuration's estimate of
+memory and time. A run estimated to need more memory than the machine has available
+(``--memory-limit GIB`` to allow more) or more time than its limit is refused. The time limit
+is twice the chapter's budget in quick mode and 12 hours in paper mode; ``--timeout SECONDS``
+changes it, and a run still going at its limit is stopped and fails.
 
 Exit codes: 0 success, 1 a chapter failed (or the book did), 2 bad input (unknown chapter,
-unknown parameter, wrong type or value). Bad input is rejected before any kernel starts, and a
-failure never touches the last good outputs.
+unknown or repeated parameter, wrong type or value, a run over its limits, a bless that cannot
+be done whole, not the caller's checkout), 130 interrupted. Bad input is rejected before any
+kernel starts, and a failure never touches the last good outputs.
 """
 
 from __future__ import annotations
@@ -18,12 +29,13 @@ from pathlib import Path
 
 from .params import MODES, ParameterError, parameter_types
 from .pipeline import regress
-from .pipeline.execute import ChapterFailed, run_chapter
-from .pipeline.paths import Paths
+from .pipeline.execute import GIB, ChapterFailed, Limits, run_chapter
+from .pipeline.paths import CheckoutError, Paths
+from .pipeline.publish import InvalidPublish, check_files, read_record
 from .pipeline.registry import CHAPTERS, UnknownChapterError, get_chapter
 from .pipeline.site import BookFailed, build_site, run_all
 
-BAD_INPUT, FAILED = 2, 1
+BAD_INPUT, FAILED, INTERRUPTED = 2, 1, 130
 
 
 def parse_assignment(text: str) -> tuple[str, str]:
@@ -31,6 +43,22 @@ def parse_assignment(text: str) -> tuple[str, str]:
     if not sep or not name:
         raise argparse.ArgumentTypeError(f"expected name=value, got '{text}' (e.g. -p seed=3)")
     return name.strip(), value
+
+
+def overrides_of(assignments: list[tuple[str, str]]) -> dict[str, str]:
+    """The ``-p`` assignments as a dict; a parameter given twice is refused, not overwritten."""
+    overrides: dict[str, str] = {}
+    for name, value in assignments:
+        if name in overrides:
+            raise ParameterError(f"parameter '{name}' is given twice (-p {name}="
+                                 f"{overrides[name]} and -p {name}={value}): give it once")
+        overrides[name] = value
+    return overrides
+
+
+def limits_of(args) -> Limits:
+    memory = None if args.memory_limit is None else args.memory_limit * GIB
+    return Limits(timeout_s=args.timeout, memory_bytes=memory)
 
 
 def command_list(_args, _paths: Paths) -> int:
@@ -46,7 +74,8 @@ def command_list(_args, _paths: Paths) -> int:
 
 def command_run(args, paths: Paths) -> int:
     chapter = get_chapter(args.chapter)
-    execution = run_chapter(chapter, args.mode, dict(args.param), args.force, paths)
+    execution = run_chapter(chapter, args.mode, overrides_of(args.param), args.force, paths,
+                            limits_of(args))
     print(f"{chapter.name}: {execution.status} in {execution.wall_s:.1f} s ({args.mode} mode); "
           f"outputs in {paths.relative(paths.results(chapter.name))}/ and "
           f"{paths.relative(paths.executed(chapter.name))}")
@@ -54,7 +83,7 @@ def command_run(args, paths: Paths) -> int:
 
 
 def command_book(args, paths: Paths) -> int:
-    run_all(args.mode, args.force, paths)
+    run_all(args.mode, args.force, paths, limits_of(args))
     if not args.no_site:
         build_site(paths)
         print(f"site: {paths.site / 'index.html'}")
@@ -62,14 +91,51 @@ def command_book(args, paths: Paths) -> int:
 
 
 def command_bless(args, paths: Paths) -> int:
-    for name in args.chapters:
-        chapter = get_chapter(name)
-        baselines = paths.baselines(chapter.name)
-        changed = regress.bless(paths.results(chapter.name), baselines, args.reason)
-        print(f"{chapter.name}: rewrote {len(changed)} figure baselines "
-              f"({', '.join(changed) or 'none changed'}) in {paths.relative(baselines)}/; "
-              "commit them with a message that says why the figures changed")
+    """Check every named chapter and figure first; write only if all of them can be blessed."""
+    chapters = [get_chapter(name) for name in args.chapters]
+    drops = _drops_by_chapter(args.drop, args.chapters)
+    plans = []
+    for chapter in chapters:
+        try:
+            check_files(read_record(chapter.name, paths), chapter.name, paths)
+        except InvalidPublish as problem:
+            raise regress.BlessRefused(
+                f"chapter '{chapter.name}' has no complete published run to bless ({problem}): "
+                f"run 'python -m companion run {chapter.name}' first") from None
+        plans.append(regress.plan_bless(paths.results(chapter.name),
+                                        paths.baselines(chapter.name), args.reason,
+                                        drops[chapter.name]))
+    regress.apply_bless(plans)
+    for chapter, plan in zip(chapters, plans):
+        for note in plan.notes:
+            print(f"{chapter.name}: {note}")
+        changed = plan.rewrite + [f"{name} (dropped)" for name in plan.drop]
+        print(f"{chapter.name}: rewrote {len(plan.rewrite)} figure baselines "
+              f"({', '.join(changed) or 'none changed; BLESSED.json kept'}) in "
+              f"{paths.relative(plan.baselines)}/"
+              + ("; commit them with a message that says why the figures changed"
+                 if changed else ""))
     return 0
+
+
+def _drops_by_chapter(drops: list[str], chapters: list[str]) -> dict[str, list[str]]:
+    """``--drop CHAPTER/FIGURE`` values grouped by chapter (each a chapter being blessed)."""
+    grouped: dict[str, list[str]] = {name: [] for name in chapters}
+    for drop in drops:
+        chapter, _, figure = drop.partition("/")
+        if chapter not in grouped or not figure:
+            raise regress.BlessRefused(f"--drop {drop}: expected CHAPTER/FIGURE with CHAPTER "
+                                       f"one of the chapters being blessed ({', '.join(chapters)})")
+        grouped[chapter].append(figure)
+    return grouped
+
+
+def add_limits(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="time limit of each chapter (default: quick 2x its budget, "
+                             "paper 12 h)")
+    parser.add_argument("--memory-limit", type=float, metavar="GIB",
+                        help="memory a chapter may use (default: what is available now)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,32 +151,38 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-p", "--param", action="append", default=[], type=parse_assignment,
                      metavar="NAME=VALUE", help="override one configuration field")
     run.add_argument("--force", action="store_true", help="execute even if cached")
+    add_limits(run)
     run.set_defaults(handler=command_run)
 
     book = commands.add_parser("book", help="execute every chapter and build the site")
     book.add_argument("--mode", default="quick", choices=MODES)
     book.add_argument("--force", action="store_true", help="re-execute every chapter")
     book.add_argument("--no-site", action="store_true", help="run chapters, skip jupyter-book")
+    add_limits(book)
     book.set_defaults(handler=command_book)
 
     bless = commands.add_parser("bless", help="replace figure baselines with the latest run")
     bless.add_argument("chapters", nargs="+")
     bless.add_argument("--reason", required=True, help="why the figures changed (recorded)")
+    bless.add_argument("--drop", action="append", default=[], metavar="CHAPTER/FIGURE",
+                       help="remove the baseline of a figure the chapter no longer draws")
     bless.set_defaults(handler=command_bless)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    paths = Paths(Path.cwd())
     try:
-        return args.handler(args, paths)
-    except (ParameterError, UnknownChapterError) as error:
+        return args.handler(args, Paths.checkout(Path.cwd()))
+    except (ParameterError, UnknownChapterError, CheckoutError, regress.BlessRefused) as error:
         print(f"error: {error}", file=sys.stderr)
         return BAD_INPUT
-    except (ChapterFailed, BookFailed, ValueError) as error:
+    except (ChapterFailed, BookFailed, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return FAILED
+    except KeyboardInterrupt as error:
+        print(str(error) or "interrupted", file=sys.stderr)
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

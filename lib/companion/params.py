@@ -8,8 +8,10 @@ experiment runs (``<part>_n_seeds`` for another part), ``learning_rate`` the ste
 ``steps`` the main step count and ``<part>_steps`` another part's.
 
 :func:`configure` is the one way to build a run's configuration from the command line (strings)
-or from a notebook (Python values): an unknown name, a wrong type or a bad value raises
-:class:`ParameterError` before any kernel starts.
+or from a notebook (Python values): an unknown name, a wrong type, a number that is not finite
+or a bad value raises :class:`ParameterError` before any kernel starts. Every ``Config`` also
+has ``estimate()``, the memory and time a run needs (:class:`Estimate`), so that the pipeline
+refuses a run that cannot fit the machine before it starts one.
 """
 
 from __future__ import annotations
@@ -17,12 +19,26 @@ from __future__ import annotations
 import dataclasses
 import math
 import typing
+from typing import NamedTuple
 
 MODES = ("quick", "paper")
 
 
 class ParameterError(ValueError):
     """A chapter parameter that is unknown, of the wrong type or out of range."""
+
+
+class Estimate(NamedTuple):
+    """What one run of a configuration needs, from its sizes (each ``Config.estimate()``).
+
+    ``memory_bytes`` is the peak of the arrays the run holds at once, beyond the kernel itself;
+    ``seconds`` the wall time on the reference machine (2 CPU cores), kernel start included.
+    Both are rough (within a factor of about two): enough to refuse, before a kernel starts, a
+    run that cannot fit the machine or would take hours.
+    """
+
+    memory_bytes: float
+    seconds: float
 
 
 def require(condition: bool, message: str) -> None:

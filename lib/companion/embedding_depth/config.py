@@ -7,7 +7,7 @@ Every network, data set and training setting is this book's reconstruction, vali
 import dataclasses
 from dataclasses import dataclass
 
-from ..params import check_seeds, param, require
+from ..params import Estimate, check_seeds, param, require
 
 TITLE = "The embedding principle in depth"
 RESULT = ("Critical points of shallow networks lift to critical points of deeper ones; what "
@@ -87,6 +87,33 @@ class Config:
     @property
     def seeds(self) -> tuple[int, ...]:
         return tuple(range(self.seed, self.seed + self.n_seeds))
+
+    def estimate(self) -> Estimate:
+        """Memory and time of a run, from the sizes of Part 2, its controls and extensions.
+
+        Memory (float32): the weights of the deepest net with Adam's two moments and their
+        gradients, its activations forward and backward, and the logs. Time, measured on 2
+        cores: a training step takes 0.4 ms plus, per hidden layer, 25 us and 0.15 ns per
+        multiply-add of its n x width x width product; plus 30 s for the kernel start, Parts 1
+        and 3 (fixed sizes) and the figures. Quick mode comes to 52 s (54 s measured).
+        """
+        def step_s(depth: int, n: int) -> float:
+            return 4e-4 + depth * (2.5e-5 + 1.5e-10 * n * self.hidden_width**2)
+
+        control = step_s(self.control_depth, self.n_train)
+        seconds = (30 + self.n_seeds * self.steps * sum(
+                       step_s(depth, self.n_train) for depth in self.depths + self.bn_depths)
+                   + (2 * self.control_steps + self.steps + self.relu_n_seeds * self.relu_steps)
+                   * control
+                   + self.data_n_seeds * self.data_steps * sum(
+                       step_s(self.control_depth, n) for n in self.data_sizes))
+        depth = max(self.depths + self.bn_depths + (self.control_depth,))
+        n = max(self.n_train, *self.data_sizes)
+        runs = self.n_seeds * len(self.depths + self.bn_depths)
+        return Estimate(memory_bytes=4 * depth * (4 * self.hidden_width**2
+                                                  + 4 * n * self.hidden_width)
+                        + 8 * 7 * runs * (self.steps // self.log_every + 1),
+                        seconds=seconds)
 
 
 QUICK = Config()

@@ -8,7 +8,7 @@ half a minute on 2 CPU cores; paper mode is the larger problem.
 import dataclasses
 from dataclasses import dataclass
 
-from ..params import check_seeds, param, require
+from ..params import Estimate, check_seeds, param, require
 
 TITLE = "Incremental rank learning"
 RESULT = ("Gradient descent from small initialization learns a low-rank matrix one rank at a "
@@ -70,6 +70,25 @@ class Config:
     @property
     def seeds(self) -> tuple[int, ...]:
         return tuple(range(self.seed, self.seed + self.n_seeds))
+
+    def estimate(self) -> Estimate:
+        """Memory and time of a run, from its sizes (float64 throughout; p = d(d+1)/2).
+
+        Memory: the two p x p Gram matrices K, the m x d^2 measurements and the d^2 x d^2 Gram
+        matrix of the asymmetric runs, and the stored GD paths, (T+1) x p each. Time, per seed:
+        building each Gram matrix (2 flops per entry per measurement), and per GD step 60 us
+        plus a product with K (2 p^2 flops; 2 d^4 for the asymmetric runs), at 1e10 flops/s;
+        GLRL counts as one more GD run per swept alpha. Plus 10 s of kernel start and figures.
+        Quick mode comes to 28 s, as measured on 2 cores.
+        """
+        d, m, p = self.dim, self.n_measurements, self.dim * (self.dim + 1) // 2
+        gd_steps = ((2 * len(self.alpha_sweep) + len(self.alphas_large) + 1) * self.steps
+                    + 2 * self.rate_steps)
+        per_seed = (gd_steps * (6e-5 + 2 * p**2 / 1e10) + self.rate_steps * (6e-5 + 2 * d**4 / 1e10)
+                    + 2 * m * (2 * p**2 + d**4) / 1e10)
+        paths = (2 * (self.steps + 1) + self.rate_steps + 1) * p
+        return Estimate(memory_bytes=8 * (2 * p**2 + m * d**2 + d**4 + paths),
+                        seconds=10 + self.n_seeds * per_seed)
 
 
 QUICK = Config()

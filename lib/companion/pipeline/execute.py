@@ -1,38 +1,77 @@
-"""Run a chapter: validate, convert, execute in a kernel, publish atomically, cache by content.
+"""Run a chapter: validate, estimate, lock, convert, execute in a kernel, publish, cache by content.
 
 The path of one run (the layout is `companion.pipeline.paths`):
 
     notebooks/<chapter>.py  --jupytext-->  build/notebooks/<chapter>.ipynb
         --papermill (cwd = repo root)-->   build/staging/<chapter>-XXXX/  (notebook + results)
-        --on success, replace-->           book/chapters/<chapter>.ipynb, build/results/<chapter>/
+        --on success, publish-->           book/chapters/<chapter>.ipynb, build/results/<chapter>/
 
-Nothing is written to the published places until the kernel has finished without error, so a
-bad parameter, a chapter that raises or an interrupted run leaves the last good outputs as they
-were. A run whose inputs (chapter source, library source, mode, parameters, locked versions)
-hash to the key of the published results is skipped without starting a kernel.
+Bad parameters, and a run whose estimated memory or time exceeds the limits (:class:`Limits`),
+are refused before any kernel starts. Nothing is written to the published places until the
+kernel has finished without error, and then the notebook and the results are published as one
+unit (`companion.pipeline.publish`), so a chapter that raises, a kernel that dies or times out,
+a full disk or an interrupted run leaves the last good outputs as they were; the staging folder
+is removed, and the failed notebook and the reason are kept in ``build/failures/``. A run whose
+inputs (chapter source, library source, mode, parameters, locked versions) hash to the key of
+the published run, and whose published files hash to its record, is served without a kernel.
+One run of a chapter at a time: a second one waits for the first, saying who holds the lock.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import errno
+import fcntl
 import hashlib
 import json
+import math
 import os
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..numerics import PINNED_ENVIRONMENT
+from ..params import ParameterError
 from .paths import RESULTS_ENV, Paths
+from .publish import InvalidPublish, check_files, publish, read_record
 from .registry import Chapter, make_config
 
-EXECUTION_RECORD = "execution.json"
+BUDGET_FACTOR = 2.0  # a quick run over this many times its budget has failed
+PAPER_TIMEOUT_S = 12 * 3600.0  # paper mode: the longest chapter is estimated at a few hours
+KERNEL_MEMORY_BYTES = 0.6 * 2**30  # a kernel with torch, numpy and matplotlib, before any array
+GIB = 2**30
+PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}  # cells not in the source
 
 
 class ChapterFailed(RuntimeError):
-    """A chapter raised, or finished without writing its claims and provenance."""
+    """A chapter raised, its kernel died or timed out, it did not finish, or it could not be
+    published."""
+
+
+class RunRefused(ParameterError):
+    """A run whose estimated memory or time exceeds the limits: refused before any kernel."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a chapter run; the message says what was left as it was."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long a run may take and how much memory it may use; ``None`` means the default.
+
+    Time: in quick mode :data:`BUDGET_FACTOR` times the chapter's budget (a slower run fails the
+    build anyway); in paper mode :data:`PAPER_TIMEOUT_S`. Memory: what the machine has available
+    when the run starts. A run estimated to exceed either is refused; one that runs past the
+    time limit is stopped.
+    """
+
+    timeout_s: float | None = None
+    memory_bytes: float | None = None
 
 
 @dataclass(frozen=True)
@@ -64,10 +103,53 @@ def cache_key(chapter: Chapter, mode: str, overrides: dict, paths: Paths) -> str
     return digest.hexdigest()
 
 
-def read_execution(chapter: Chapter, paths: Paths) -> dict | None:
-    """The execution record of the published results, or None if there are none."""
-    record = paths.results(chapter.name) / EXECUTION_RECORD
-    return json.loads(record.read_text()) if record.exists() else None
+def time_limit(chapter: Chapter, mode: str, limits: Limits) -> tuple[float, str]:
+    """The time limit of a run, and where it comes from (for messages)."""
+    if limits.timeout_s is not None:
+        return limits.timeout_s, "set by --timeout"
+    if mode == "quick":
+        return (BUDGET_FACTOR * chapter.budget_s,
+                f"quick mode: {BUDGET_FACTOR:g}x the chapter's budget of {chapter.budget_s:g} s")
+    return PAPER_TIMEOUT_S, "the paper-mode default"
+
+
+def available_memory() -> float:
+    """Bytes the machine can give a new process now (Linux ``MemAvailable``)."""
+    with contextlib.suppress(OSError, StopIteration, ValueError):
+        with open("/proc/meminfo") as meminfo:
+            line = next(line for line in meminfo if line.startswith("MemAvailable:"))
+        return float(line.split()[1]) * 1024
+    return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+
+
+def check_limits(chapter: Chapter, config, mode: str, limits: Limits) -> tuple[float, str]:
+    """Refuse (:class:`RunRefused`) a run whose estimate exceeds the limits; return its time
+    limit and where that comes from.
+
+    The estimate is the configuration's own (``Config.estimate()``, from its sizes); the
+    message says it and how to lift the limit.
+    """
+    estimate = config.estimate()
+    timeout_s, source = time_limit(chapter, mode, limits)
+    if estimate.seconds > timeout_s:
+        raise RunRefused(
+            f"chapter '{chapter.name}' ({mode} mode) is estimated to take "
+            f"{_duration(estimate.seconds)}, over its time limit of {_duration(timeout_s)} "
+            f"({source}): use smaller sizes, or pass --timeout "
+            f"{math.ceil(2 * estimate.seconds)} to run it anyway")
+    needed = estimate.memory_bytes + KERNEL_MEMORY_BYTES
+    allowed = limits.memory_bytes if limits.memory_bytes is not None else available_memory()
+    if needed > allowed:
+        where = "allowed by --memory-limit" if limits.memory_bytes is not None else "available"
+        raise RunRefused(
+            f"chapter '{chapter.name}' ({mode} mode) is estimated to need {needed / GIB:.1f} GiB "
+            f"of memory, more than the {allowed / GIB:.1f} GiB {where}: use smaller sizes, or "
+            f"pass --memory-limit {math.ceil(needed / GIB)} (GiB) to run it anyway")
+    return timeout_s, source
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 3600 else f"{seconds / 3600:.1f} h"
 
 
 def convert(chapter: Chapter, paths: Paths) -> Path:
@@ -98,22 +180,192 @@ def _environment(**variables: str):
                 os.environ[name] = value
 
 
-def _describe_failure(chapter: Chapter, error, staged: Path) -> str:
-    """Name the chapter, the cell and the exception of a papermill failure."""
+@contextlib.contextmanager
+def chapter_lock(chapter: str, paths: Paths):
+    """Hold the chapter's lock file; if another run holds it, say who and wait for it."""
+    lock = paths.lock(chapter)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another run"
+            say(f"{chapter}: waiting for {holder}, which holds {paths.relative(lock)}")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.truncate(0)
+        handle.write(f"pid {os.getpid()} ({' '.join(sys.argv)}), since "
+                     f"{time.strftime('%H:%M:%S')}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)
+
+
+def say(line: str) -> None:
+    """One line of progress on stderr, beside the chapter results on stdout."""
+    print(f"[companion] {line}", file=sys.stderr, flush=True)
+
+
+def run_chapter(chapter: Chapter, mode: str = "quick", overrides: dict | None = None,
+                force: bool = False, paths: Paths | None = None,
+                limits: Limits = Limits()) -> Execution:
+    """Execute one chapter, or serve its published run if nothing it depends on changed.
+
+    Raises ``ParameterError`` (or :class:`RunRefused`) before any kernel starts,
+    :class:`ChapterFailed` (naming the chapter, the cell and the cause) if the run fails and
+    :class:`Interrupted` on Ctrl-C; in all of these cases the published outputs are untouched.
+    """
+    paths = paths or Paths.checkout(Path.cwd())
+    overrides = dict(overrides or {})
+    config = make_config(chapter, mode, overrides)  # raises ParameterError: nothing touched yet
+    time_allowed = check_limits(chapter, config, mode, limits)
+    typed_overrides = {name: getattr(config, name) for name in overrides}
+    try:
+        key = cache_key(chapter, mode, typed_overrides, paths)
+        with chapter_lock(chapter.name, paths):
+            cached = None if force else _cached(chapter, key, paths)
+            if cached:
+                _remove_failure(chapter, paths)
+                return cached
+            return _execute(chapter, mode, typed_overrides, key, time_allowed, paths)
+    except OSError as error:
+        raise ChapterFailed(_os_failure(chapter, error, paths)) from None
+
+
+def _cached(chapter: Chapter, key: str, paths: Paths) -> Execution | None:
+    """The published run if its inputs hash to ``key`` and its files to its record; else None,
+    with a note when the published run is damaged (not when it is merely out of date)."""
+    if not paths.results(chapter.name).exists() and not paths.executed(chapter.name).exists():
+        return None
+    try:
+        record = read_record(chapter.name, paths)
+        if record["cache_key"] != key:
+            return None
+        check_files(record, chapter.name, paths)
+    except InvalidPublish as problem:
+        say(f"{chapter.name}: executing again: {problem}")
+        return None
+    return Execution(chapter.name, record["mode"], "cached", record["wall_s"], chapter.budget_s,
+                     key)
+
+
+def _execute(chapter: Chapter, mode: str, overrides: dict, key: str,
+             time_allowed: tuple[float, str], paths: Paths) -> Execution:
+    """Execute in a fresh staging folder and publish. On failure keep the notebook and the
+    reason in build/failures/; in every case remove the staging folder."""
+    for leftover in paths.staging_root.glob(f"{chapter.name}-*"):  # of runs that were killed
+        shutil.rmtree(leftover, ignore_errors=True)
+    paths.staging_root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{chapter.name}-", dir=paths.staging_root))
+    staged_notebook = staging / f"{chapter.name}.ipynb"
+    try:
+        wall_s = _run_kernel(chapter, mode, overrides, time_allowed, staging, paths)
+        execution = Execution(chapter.name, mode, "executed", wall_s, chapter.budget_s, key)
+        publish(chapter.name, staged_notebook, staging / "results",
+                dataclasses.asdict(execution), paths)
+    except (ChapterFailed, OSError) as error:
+        message = str(error) if isinstance(error, ChapterFailed) else _os_failure(
+            chapter, error, paths)
+        raise ChapterFailed(_record_failure(chapter, mode, message, staged_notebook,
+                                            paths)) from None
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted: chapter '{chapter.name}' stopped; its published "
+                          "outputs are untouched") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    _remove_failure(chapter, paths)
+    return execution
+
+
+def _run_kernel(chapter: Chapter, mode: str, overrides: dict, time_allowed: tuple[float, str],
+                staging: Path, paths: Paths) -> float:
+    """papermill in a fresh kernel, stopped at the time limit; the wall time, or
+    :class:`ChapterFailed` naming the cell and the cause."""
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    source = convert(chapter, paths)
+    staged_results = staging / "results"
+    staged_results.mkdir()
+    staged_notebook = staging / f"{chapter.name}.ipynb"
+    timeout_s, limit_source = time_allowed
+    deadline = time.monotonic() + timeout_s
+    started = time.perf_counter()
+    with _environment(**{RESULTS_ENV: str(staged_results), **PINNED_ENVIRONMENT}):
+        try:
+            papermill.execute_notebook(
+                str(source), str(staged_notebook),
+                parameters={"mode": mode, "overrides": overrides},
+                kernel_name="python3", cwd=str(paths.root), progress_bar=False,
+                # one deadline for the whole notebook: each cell gets what is left of it
+                timeout_func=lambda cell: max(deadline - time.monotonic(), 0.1),
+                # the kernel's own log (e.g. its complaints while being shut down) is noise
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+        except papermill.PapermillExecutionError as error:
+            raise ChapterFailed(_describe_failure(chapter, error, staged_notebook)) from None
+        except CellTimeoutError:
+            raise ChapterFailed(
+                f"chapter '{chapter.name}' timed out {_last_cell(staged_notebook)}: "
+                f"stopped at its time limit of {_duration(timeout_s)} ({limit_source})") from None
+        except DeadKernelError:
+            raise ChapterFailed(
+                f"chapter '{chapter.name}': its kernel died {_last_cell(staged_notebook)}: "
+                "killed (out of memory, or kill -9) or exited") from None
+        except RuntimeError as error:  # e.g. a kernel that does not start
+            raise ChapterFailed(f"chapter '{chapter.name}': its kernel failed: {error}") from None
+    wall_s = round(time.perf_counter() - started, 2)
+    missing = [name for name in ("claims.json", "provenance.json")
+               if not (staged_results / name).exists()]
+    if missing:
+        raise ChapterFailed(f"chapter '{chapter.name}' finished without writing "
+                            f"{', '.join(missing)}: its last cell must call run.finish()")
+    _hide_injected_parameters(staged_notebook)
+    return wall_s
+
+
+def _source_cells(staged_notebook: Path) -> list[tuple[str, dict]]:
+    """Each cell of the chapter's source as papermill last saved it: its name (position in the
+    source and first line) and papermill's record of it (start time, exception). The cells
+    papermill adds (injected parameters, error banners) are left out."""
     import nbformat
 
-    cell_text = ""
-    with contextlib.suppress(Exception):
-        notebook = nbformat.read(staged, as_version=4)
-        for index, cell in enumerate(notebook.cells):
-            if cell.get("metadata", {}).get("papermill", {}).get("exception"):
-                first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
-                cell_text = f"cell {index} (`{first_line[:80]}`)"
-                break
-    where = cell_text or f"cell with execution count {getattr(error, 'exec_count', '?')}"
+    try:
+        cells = nbformat.read(staged_notebook, as_version=4).cells
+    except Exception:  # missing, or cut short by the failure
+        cells = []
+    source = [cell for cell in cells if not PAPERMILL_TAGS & set(cell.metadata.get("tags", []))]
+    return [(f"cell {index} (`{(cell.source.strip().splitlines() or [''])[0][:80]}`)",
+             cell.metadata.get("papermill", {})) for index, cell in enumerate(source)]
+
+
+def _last_cell(staged_notebook: Path) -> str:
+    """Where the kernel was when it died or timed out: in the last cell papermill started."""
+    started = [name for name, state in _source_cells(staged_notebook) if state.get("start_time")]
+    return f"in {started[-1]}" if started else "before its first cell"
+
+
+def _describe_failure(chapter: Chapter, error, staged_notebook: Path) -> str:
+    """Name the chapter, the cell and the exception of a papermill failure."""
+    failed = [name for name, state in _source_cells(staged_notebook) if state.get("exception")]
+    where = failed[0] if failed else (
+        f"cell with execution count {getattr(error, 'exec_count', '?')}")
     return (f"chapter '{chapter.name}' failed in {where}: "
             f"{getattr(error, 'ename', type(error).__name__)}: "
             f"{getattr(error, 'evalue', error)}")
+
+
+def _os_failure(chapter: Chapter, error: OSError, paths: Paths) -> str:
+    """One line for an operating-system error, naming the file; a full disk says so."""
+    where = ""
+    if error.filename:
+        file = Path(error.filename)
+        where = f" writing {paths.relative(file) if file.is_relative_to(paths.root) else file}"
+    if error.errno == errno.ENOSPC:
+        return (f"chapter '{chapter.name}': the disk is full{where}: free some space "
+                f"(build/ holds only outputs that a run rebuilds) and run it again")
+    return f"chapter '{chapter.name}' could not be run or published: {error}"
 
 
 def _hide_injected_parameters(notebook_path: Path) -> None:
@@ -128,84 +380,33 @@ def _hide_injected_parameters(notebook_path: Path) -> None:
     nbformat.write(notebook, notebook_path)
 
 
-def _publish(chapter: Chapter, staged_notebook: Path, staged_results: Path, paths: Paths) -> None:
-    """Replace the published notebook and results with the staged ones, each by a rename."""
-    _hide_injected_parameters(staged_notebook)
-    results = paths.results(chapter.name)
-    previous = results.with_name(results.name + ".previous")
-    shutil.rmtree(previous, ignore_errors=True)
-    results.parent.mkdir(parents=True, exist_ok=True)
-    if results.exists():
-        results.rename(previous)
-    staged_results.rename(results)
-    shutil.rmtree(previous, ignore_errors=True)
-    executed = paths.executed(chapter.name)
-    executed.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(staged_notebook, executed)
+def _record_failure(chapter: Chapter, mode: str, message: str, staged_notebook: Path,
+                    paths: Paths) -> str:
+    """Keep the failed notebook and a failure record (so the book marks the chapter failed, not
+    current); return the message with where the outputs are. On a full disk, keep what fits."""
+    record, notebook = paths.failure(chapter.name), paths.failed_notebook(chapter.name)
+    kept = ""
+    with contextlib.suppress(OSError):
+        record.parent.mkdir(parents=True, exist_ok=True)
+        if staged_notebook.exists():
+            os.replace(staged_notebook, notebook)
+            kept = f"; the failed notebook is {paths.relative(notebook)}"
+        record.write_text(json.dumps({"chapter": chapter.name, "mode": mode, "error": message}))
+    return (f"{message}\nThe last good outputs ({paths.relative(paths.executed(chapter.name))}, "
+            f"{paths.relative(paths.results(chapter.name))}/) are untouched{kept}.")
 
 
-def run_chapter(chapter: Chapter, mode: str = "quick", overrides: dict | None = None,
-                force: bool = False, paths: Paths | None = None) -> Execution:
-    """Execute one chapter, or reuse its published results if nothing it depends on changed.
-
-    Raises ``ParameterError`` before any kernel starts, and :class:`ChapterFailed` (with the
-    chapter, the cell and the exception) if the notebook raises; in both cases the published
-    outputs are untouched.
-    """
-    import papermill
-
-    paths = paths or Paths(Path.cwd())
-    overrides = dict(overrides or {})
-    config = make_config(chapter, mode, overrides)  # raises ParameterError: nothing touched yet
-    typed_overrides = {name: getattr(config, name) for name in overrides}
-    key = cache_key(chapter, mode, typed_overrides, paths)
-    published = read_execution(chapter, paths)
-    if (not force and published and published["cache_key"] == key
-            and paths.executed(chapter.name).exists()):
-        return Execution(chapter.name, mode, "cached", published["wall_s"], chapter.budget_s, key)
-
-    paths.staging_root.mkdir(parents=True, exist_ok=True)
-    # A folder of its own per run, so two runs of one chapter never write into each other.
-    staging = Path(tempfile.mkdtemp(prefix=f"{chapter.name}-", dir=paths.staging_root))
-    staged_results = staging / "results"
-    staged_results.mkdir(parents=True)
-    staged_notebook = staging / f"{chapter.name}.ipynb"
-    source = convert(chapter, paths)
-    started = time.perf_counter()
-    with _environment(**{RESULTS_ENV: str(staged_results), **PINNED_ENVIRONMENT}):
-        try:
-            papermill.execute_notebook(
-                str(source), str(staged_notebook),
-                parameters={"mode": mode, "overrides": typed_overrides},
-                kernel_name="python3", cwd=str(paths.root), progress_bar=False)
-        except papermill.PapermillExecutionError as error:
-            message = _describe_failure(chapter, error, staged_notebook)
-            _record_failure(chapter, mode, message, paths)
-            raise ChapterFailed(message + _untouched(chapter, paths, staged_notebook)) from None
-    wall_s = round(time.perf_counter() - started, 2)
-    missing = [name for name in ("claims.json", "provenance.json")
-               if not (staged_results / name).exists()]
-    if missing:
-        message = (f"chapter '{chapter.name}' finished without writing {', '.join(missing)}: "
-                   "its last cell must call run.finish()")
-        _record_failure(chapter, mode, message, paths)
-        raise ChapterFailed(message + _untouched(chapter, paths, staged_notebook))
-    execution = Execution(chapter.name, mode, "executed", wall_s, chapter.budget_s, key)
-    (staged_results / EXECUTION_RECORD).write_text(json.dumps(execution.__dict__, indent=1))
-    _publish(chapter, staged_notebook, staged_results, paths)
-    shutil.rmtree(staging)
+def _remove_failure(chapter: Chapter, paths: Paths) -> None:
     paths.failure(chapter.name).unlink(missing_ok=True)
-    return execution
+    paths.failed_notebook(chapter.name).unlink(missing_ok=True)
 
 
-def _untouched(chapter: Chapter, paths: Paths, staged_notebook: Path) -> str:
-    return (f"\nThe last good outputs ({paths.relative(paths.executed(chapter.name))}, "
-            f"{paths.relative(paths.results(chapter.name))}/) are untouched; "
-            f"the failed notebook is {paths.relative(staged_notebook)}.")
-
-
-def _record_failure(chapter: Chapter, mode: str, message: str, paths: Paths) -> None:
-    """Leave a failure record so that the book marks the chapter failed, not current."""
-    record = paths.failure(chapter.name)
-    record.parent.mkdir(parents=True, exist_ok=True)
-    record.write_text(json.dumps({"chapter": chapter.name, "mode": mode, "error": message}))
+def read_failure(chapter: str, paths: Paths) -> str | None:
+    """The error of the chapter's last run if it failed (None if it did not)."""
+    record = paths.failure(chapter)
+    if not record.exists():
+        return None
+    try:
+        return str(json.loads(record.read_text())["error"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"its failure record {paths.relative(record)} is unreadable"

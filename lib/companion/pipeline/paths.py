@@ -3,14 +3,19 @@
     notebooks/<chapter>.py                 the jupytext source
     build/notebooks/<chapter>.ipynb        converted for papermill
     build/staging/<chapter>-XXXX/          one run in progress (notebook + results)
+    build/locks/<chapter>.lock             held by the one run of a chapter in progress
     book/chapters/<chapter>.ipynb          the published executed notebook
-    build/results/<chapter>/               its figures, figure data, claims and provenance
+    build/results/<chapter>/               its figures, figure data, claims and provenance, and
+                                           execution.json: cache key and SHA-256 of every file
+    build/failures/<chapter>.json|.ipynb   why the last run failed, and its notebook
     tests/baselines/quick/<chapter>/       the stored figures the tests compare with
     book/generated/                        status and report pages written by the build
     build/downloads/downloads/             copied to the site's /downloads/
     _build/html/                           the site
 
-Tests and benchmarks use another root (:meth:`Paths.scratch`) so they never touch these.
+The command line works on the checkout its library was imported from (:meth:`Paths.checkout`),
+whatever the working directory. Tests and benchmarks use another root (:meth:`Paths.scratch`) so
+they never touch these.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+EXECUTION_RECORD = "execution.json"
 RESULTS_ENV = "COMPANION_RESULTS"  # the pipeline tells a kernel its staging results folder here
 BASELINE_MODE = "quick"
 DOWNLOADS_FROM_CHAPTER_PAGE = "../../downloads"  # book/chapters/x.html -> /downloads/
@@ -46,8 +52,18 @@ class Paths:
     def executed(self, chapter: str) -> Path:
         return self.root / "book" / "chapters" / f"{chapter}.ipynb"
 
+    def execution_record(self, chapter: str) -> Path:
+        return self.results(chapter) / EXECUTION_RECORD
+
     def failure(self, chapter: str) -> Path:
         return self.root / "build" / "failures" / f"{chapter}.json"
+
+    def failed_notebook(self, chapter: str) -> Path:
+        """The notebook of the last failed run, kept for debugging (one per chapter)."""
+        return self.root / "build" / "failures" / f"{chapter}.ipynb"
+
+    def lock(self, chapter: str) -> Path:
+        return self.root / "build" / "locks" / f"{chapter}.lock"
 
     def baselines(self, chapter: str) -> Path:
         return self.root / "tests" / "baselines" / BASELINE_MODE / chapter
@@ -85,6 +101,30 @@ class Paths:
         return path.relative_to(self.root)
 
     @classmethod
+    def checkout(cls, caller: Path) -> Paths:
+        """The checkout this library was imported from.
+
+        Raises :class:`CheckoutError` if the library is not inside a checkout of the book (an
+        installed copy), or if ``caller`` (the working directory) lies in another checkout:
+        two clones sharing one virtualenv would otherwise run one clone's library on the
+        other's chapters and record the wrong commit.
+        """
+        root = Path(__file__).resolve().parents[3]  # <root>/lib/companion/pipeline/paths.py
+        if not is_checkout(root):
+            raise CheckoutError(
+                f"the companion library at {root / 'lib' / 'companion'} is not inside a "
+                "checkout of the book (no notebooks/ beside lib/): install it from a checkout "
+                "with 'pip install -e .'")
+        other = next((folder for folder in (caller, *caller.parents) if is_checkout(folder)),
+                     None)
+        if other is not None and other.resolve() != root:
+            raise CheckoutError(
+                f"this is the checkout {other}, but python imports the companion library from "
+                f"{root / 'lib'}: use that checkout's own virtualenv ('make .venv/.installed' "
+                f"there) or 'pip install -e {other}'")
+        return cls(root)
+
+    @classmethod
     def scratch(cls, source: Path, scratch: Path) -> Paths:
         """Paths under ``scratch`` for runs that must leave ``source``'s published outputs
         alone (determinism test, benchmarks): copies of the chapters and the lock file, and a
@@ -93,3 +133,13 @@ class Paths:
         (scratch / "lib").symlink_to(source / "lib")
         shutil.copyfile(source / "requirements.txt", scratch / "requirements.txt")
         return cls(scratch)
+
+
+class CheckoutError(RuntimeError):
+    """The library is not in a checkout of the book, or not in the caller's checkout."""
+
+
+def is_checkout(folder: Path) -> bool:
+    """Whether ``folder`` is the root of a checkout of the book."""
+    return ((folder / "notebooks").is_dir()
+            and (folder / "lib" / "companion" / "__init__.py").is_file())

@@ -6,14 +6,16 @@ Two gates per figure:
    :data:`IMAGE_RMS`, which writes ``name-failed-diff.png`` next to the copy it compared.
 
 Baselines (``Paths.baselines``) are written only by :func:`bless`
-(``python -m companion bless CHAPTER``), never by a test.
+(``python -m companion bless CHAPTER``), never by a test, and all at once or not at all.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -86,32 +88,143 @@ def figure_names(folder: Path) -> list[str]:
     return sorted(path.stem for path in folder.glob("*.npz"))
 
 
-def bless(results: Path, baselines: Path, reason: str) -> list[str]:
-    """Bring a chapter's baselines in line with its latest quick-mode run; return what changed.
+class BlessRefused(ValueError):
+    """A bless that would leave the baselines wrong or half-written; nothing was written."""
 
-    Only figures that fail :func:`compare_figure` (or have no baseline) are rewritten, and
-    baselines of figures the chapter no longer draws are removed, so a commit of the baselines
-    shows exactly the figures whose numbers or pixels moved. ``BLESSED.json`` records the run,
-    the reason and the figures rewritten.
+
+@dataclass(frozen=True)
+class BlessPlan:
+    """What blessing one chapter will write, checked before anything is written."""
+
+    results: Path
+    baselines: Path
+    record: dict  # BLESSED.json: the run, the reason and the figures rewritten and dropped
+    rewrite: list[str]  # figures whose baseline is missing, unreadable or differs from the run
+    drop: list[str]  # baselines of figures the chapter no longer draws, dropped by name
+    notes: list[str]  # baselines replaced because they could not be read
+
+
+def bless(results: Path, baselines: Path, reason: str, drop=()) -> list[str]:
+    """Bring one chapter's baselines in line with its latest quick-mode run; return what changed.
+
+    See :func:`plan_bless` for what is checked first and :func:`apply_bless` for how it is
+    written; ``python -m companion bless`` plans every named chapter before writing any.
     """
-    provenance = json.loads((results / "provenance.json").read_text())
+    plan = plan_bless(results, baselines, reason, drop)
+    apply_bless([plan])
+    return plan.rewrite
+
+
+def plan_bless(results: Path, baselines: Path, reason: str, drop=()) -> BlessPlan:
+    """Check a bless before anything is written; :class:`BlessRefused` says what is wrong.
+
+    The reason must say something; the run must be a plain quick-mode run whose every figure
+    has both its files, readable. Only figures that fail :func:`compare_figure`, have no
+    baseline or an unreadable one are rewritten, so a commit of the baselines shows exactly the
+    figures whose numbers or pixels moved. A baseline of a figure the run lacks is dropped only
+    if ``drop`` names it: a figure that is missing by accident must not lose its baseline.
+    """
+    if not reason.strip():
+        raise BlessRefused("--reason is empty: say why the figures changed (it is recorded)")
+    provenance = _provenance(results)
     if provenance["mode"] != BASELINE_MODE or provenance["overrides"]:
-        raise ValueError(
+        raise BlessRefused(
             f"{results} holds a {provenance['mode']}-mode run with overrides "
             f"{provenance['overrides']}: baselines are blessed only from a plain quick run "
             "('python -m companion run CHAPTER --force' first)")
-    baselines.mkdir(parents=True, exist_ok=True)
-    names = figure_names(results)
-    for dropped in set(figure_names(baselines)) - set(names):
-        for ext in (".npz", ".png"):
-            (baselines / f"{dropped}{ext}").unlink(missing_ok=True)
+    names = sorted({path.stem for ext in (".npz", ".png") for path in results.glob(f"*{ext}")})
+    for name in names:
+        problem = _unreadable(results, name)
+        if problem:
+            raise BlessRefused(f"figure '{name}' of the run in {results} cannot be read "
+                               f"({problem}): run the chapter again")
+    gone = sorted(set(figure_names(baselines)) - set(names))
+    if set(drop) - set(gone):
+        raise BlessRefused(f"--drop {', '.join(sorted(set(drop) - set(gone)))}: no such "
+                           f"baseline in {baselines} that the run lacks")
+    lost = sorted(set(gone) - set(drop))
+    if lost:
+        options = " ".join(f"--drop {provenance['chapter']}/{name}" for name in lost)
+        raise BlessRefused(f"the run in {results} has no figure {', '.join(lost)}, which has a "
+                           f"baseline in {baselines}: run the chapter again, or pass {options} "
+                           "if it no longer draws it")
+    rewrite, notes = [], []
     with tempfile.TemporaryDirectory() as work_dir:
-        changed = [name for name in names if not (baselines / f"{name}.npz").exists()
-                   or compare_figure(name, results, baselines, Path(work_dir))]
-    for name in changed:
-        for ext in (".npz", ".png"):
-            shutil.copyfile(results / f"{name}{ext}", baselines / f"{name}{ext}")
-    record = {key: provenance[key] for key in ("chapter", "command", "commit", "dirty", "versions")}
-    (baselines / "BLESSED.json").write_text(
-        json.dumps({**record, "reason": reason, "figures_rewritten": changed}, indent=1))
-    return changed
+        for name in names:
+            damage = _unreadable(baselines, name)
+            if damage and (baselines / f"{name}.npz").exists():
+                notes.append(f"replaced the unreadable baseline of {name} ({damage})")
+            if damage or compare_figure(name, results, baselines, Path(work_dir)):
+                rewrite.append(name)
+    record = {key: provenance[key] for key in ("chapter", "command", "commit", "dirty",
+                                               "versions")}
+    record.update(reason=reason, figures_rewritten=rewrite, figures_dropped=sorted(drop))
+    return BlessPlan(results, baselines, record, rewrite, sorted(drop), notes)
+
+
+def apply_bless(plans: list[BlessPlan]) -> None:
+    """Write every plan, all or nothing as far as the file system allows.
+
+    Every new file is first copied beside its baseline; only when all copies succeeded are they
+    renamed into place, so a full disk leaves the baselines as they were. ``BLESSED.json`` is
+    rewritten only when something changed, so it keeps the reason of the last real change.
+    """
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for plan in plans:
+            if not plan.rewrite and not plan.drop:
+                continue
+            plan.baselines.mkdir(parents=True, exist_ok=True)
+            for name in plan.rewrite:
+                for ext in (".npz", ".png"):
+                    staged.append(_stage_copy(plan.results / f"{name}{ext}",
+                                              plan.baselines / f"{name}{ext}"))
+            blessed = plan.baselines / "BLESSED.json"
+            staged.append((_temporary(blessed), blessed))
+            _temporary(blessed).write_text(json.dumps(plan.record, indent=1))
+    except BaseException:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        raise
+    for temporary, target in staged:
+        os.replace(temporary, target)
+    for plan in plans:
+        for name in plan.drop:
+            for ext in (".npz", ".png"):
+                (plan.baselines / f"{name}{ext}").unlink(missing_ok=True)
+
+
+def _temporary(target: Path) -> Path:
+    """Where a new baseline file waits, beside its target, until every file is written."""
+    return target.with_name(f".{target.name}.new")
+
+
+def _stage_copy(source: Path, target: Path) -> tuple[Path, Path]:
+    shutil.copyfile(source, _temporary(target))
+    return _temporary(target), target
+
+
+def _provenance(results: Path) -> dict:
+    """The run's provenance record; :class:`BlessRefused` if it is missing or unreadable."""
+    path = results / "provenance.json"
+    try:
+        provenance = json.loads(path.read_text())
+        return {key: provenance[key] for key in ("chapter", "mode", "overrides", "command",
+                                                 "commit", "dirty", "versions")}
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise BlessRefused(f"{path} cannot be read ({type(error).__name__}: {error}): "
+                           "run the chapter again") from None
+
+
+def _unreadable(folder: Path, name: str) -> str | None:
+    """Why the two files of figure ``name`` in ``folder`` cannot be read; None if they can."""
+    import matplotlib.image
+
+    try:
+        with np.load(folder / f"{name}.npz") as data:
+            for key in data.files:
+                data[key]
+        matplotlib.image.imread(folder / f"{name}.png")
+    except Exception as error:  # every way a file can be missing or damaged
+        return f"{type(error).__name__}: {error}"
+    return None

@@ -1,7 +1,10 @@
 """Build the whole book: run every chapter, write the status and execution pages, build the site.
 
-A chapter that fails, or that in quick mode takes more than twice its declared time budget,
-fails the build: the site is never published with a page that is not current.
+A chapter that fails, or that in quick mode took more than twice its declared time budget
+(when it was executed, or when the run the cache serves was), fails the build: the site is never
+published with a page that is not current. Every chapter is run even when one fails, and the
+build reports every failure; the execution report shows each failed chapter with its reason
+(its failure record, ``build/failures/<chapter>.json``).
 
 The chapter list has one source, the registry: the table of contents (``_toc.yml``) and the
 chapter tables of the intro and the README are generated from it (:func:`write_chapter_lists`),
@@ -16,12 +19,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .execute import ChapterFailed, Execution, run_chapter
+from .execute import (BUDGET_FACTOR, ChapterFailed, Execution, Limits, RunRefused, read_failure,
+                      run_chapter, say)
 from .paths import Paths
+from .publish import InvalidPublish
 from .registry import CHAPTERS, Chapter
 from .tables import claims_tables
 
-BUDGET_FACTOR = 2.0
 VERDICTS = {"all": "reproduced", "some": "partly reproduced", "none": "not reproduced"}
 
 
@@ -38,11 +42,19 @@ def verdict(claims: list[dict]) -> str:
 
 
 def load_results(chapter: Chapter, paths: Paths) -> tuple[dict, dict] | None:
+    """The published claims and provenance of a chapter, or None if it has not run;
+    :class:`InvalidPublish` naming the file if one cannot be read."""
     folder = paths.results(chapter.name)
     if not (folder / "claims.json").exists():
         return None
-    return (json.loads((folder / "claims.json").read_text()),
-            json.loads((folder / "provenance.json").read_text()))
+    loaded = []
+    for name in ("claims.json", "provenance.json"):
+        try:
+            loaded.append(json.loads((folder / name).read_text()))
+        except (OSError, ValueError) as error:
+            raise InvalidPublish(f"{paths.relative(folder / name)} is unreadable "
+                                 f"({error})") from None
+    return loaded[0], loaded[1]
 
 
 def status_page(paths: Paths) -> str:
@@ -53,8 +65,12 @@ def status_page(paths: Paths) -> str:
              "The claims and figures are the papers'; the configurations are this book's "
              "reconstructions, as each chapter says.", ""]
     for chapter in CHAPTERS.values():
-        loaded = load_results(chapter, paths)
         lines += [f"## [{chapter.title}](../chapters/{chapter.name}.ipynb)", ""]
+        try:
+            loaded = load_results(chapter, paths)
+        except InvalidPublish as problem:
+            lines += [f"The published results cannot be shown: {problem}.", ""]
+            continue
         if loaded is None:
             lines += ["Not run yet.", ""]
             continue
@@ -72,45 +88,61 @@ def status_page(paths: Paths) -> str:
 
 
 def report_page(executions: list[Execution], paths: Paths) -> str:
-    """Markdown of the execution report: mode, device, wall time against budget, status."""
+    """Markdown of the execution report: mode, device, wall time against budget, status, and
+    for a failed chapter the reason (from its failure record)."""
     lines = ["# Execution report", "",
              f"How each chapter was executed for this build. In quick mode a chapter that takes "
              f"more than {BUDGET_FACTOR:g}× its declared budget fails the build. *cached* means "
              "nothing the chapter depends on changed since the run shown, so no kernel started.",
              "", "| chapter | mode | device | status | wall time (s) | budget (s) | "
              "within budget |", "|---|---|---|---|---|---|---|"]
+    failures = []
     for e in executions:
-        loaded = load_results(CHAPTERS[e.chapter], paths) if e.chapter in CHAPTERS else None
-        device = loaded[1]["device"] if loaded else "–"
-        within = "yes" if e.wall_s <= e.budget_s else (
+        failure = (read_failure(e.chapter, paths) or e.error) if e.status == "failed" else ""
+        device = _device(e.chapter, paths) if not failure else "–"
+        within = "–" if failure else "yes" if e.wall_s <= e.budget_s else (
             "over, within 2×" if e.wall_s <= BUDGET_FACTOR * e.budget_s else "**no**")
-        lines.append(f"| {e.chapter} | {e.mode} | {device} | {e.status} | {e.wall_s:.1f} | "
+        wall = "–" if failure else f"{e.wall_s:.1f}"
+        lines.append(f"| {e.chapter} | {e.mode} | {device} | {e.status} | {wall} | "
                      f"{e.budget_s:g} | {within} |")
-    return "\n".join(lines) + "\n"
+        if failure:
+            failures += ["", f"**{e.chapter} failed:** {failure.splitlines()[0]}"]
+    return "\n".join(lines + failures) + "\n"
 
 
-def run_all(mode: str, force: bool, paths: Paths) -> list[Execution]:
+def _device(chapter: str, paths: Paths) -> str:
+    """The device of the chapter's published run, as its provenance records it."""
+    try:
+        loaded = load_results(CHAPTERS[chapter], paths) if chapter in CHAPTERS else None
+    except InvalidPublish:
+        loaded = None
+    return loaded[1].get("device", "–") if loaded else "–"
+
+
+def run_all(mode: str, force: bool, paths: Paths, limits: Limits = Limits()) -> list[Execution]:
     """Run every chapter, collecting failures instead of stopping at the first."""
     executions, errors = [], []
     for chapter in CHAPTERS.values():
-        print(f"[companion] {chapter.name} ({mode}) ...", flush=True)
+        say(f"{chapter.name} ({mode}) ...")
         try:
-            execution = run_chapter(chapter, mode, force=force, paths=paths)
-        except ChapterFailed as error:
+            execution = run_chapter(chapter, mode, force=force, paths=paths, limits=limits)
+        except (ChapterFailed, RunRefused) as error:
             errors.append(str(error))
             executions.append(Execution(chapter.name, mode, "failed", 0.0, chapter.budget_s,
                                         "", str(error)))
             continue
-        print(f"[companion] {chapter.name}: {execution.status}, {execution.wall_s:.1f} s",
-              flush=True)
-        if (mode == "quick" and execution.status == "executed"
-                and execution.wall_s > BUDGET_FACTOR * chapter.budget_s):
+        say(f"{chapter.name}: {execution.status}, {execution.wall_s:.1f} s")
+        if mode == "quick" and execution.wall_s > BUDGET_FACTOR * chapter.budget_s:
+            when = ("" if execution.status == "executed" else
+                    " when the run the cache serves was executed (--force measures again)")
             errors.append(f"chapter '{chapter.name}' took {execution.wall_s:.0f} s in quick "
-                          f"mode, over {BUDGET_FACTOR:g}× its budget of {chapter.budget_s:g} s")
+                          f"mode{when}, over {BUDGET_FACTOR:g}× its budget of "
+                          f"{chapter.budget_s:g} s")
         executions.append(execution)
     write_pages(executions, paths)
     if errors:
-        raise BookFailed("\n".join(errors))
+        raise BookFailed(f"{len(errors)} of {len(CHAPTERS)} chapters failed:\n"
+                         + "\n".join(errors))
     return executions
 
 
