@@ -72,3 +72,12 @@ def test_paper_note_is_derived_from_the_two_configurations():
     chapter = get_chapter("adam_spikes")
     assert "quartic_steps 100000" in chapter.paper_note
     assert "learning_rate" not in chapter.paper_note  # the same in both modes
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS.values(), ids=lambda c: c.name)
+def test_quick_mode_is_estimated_within_its_budget(chapter):
+    """Each config estimates its cost from its sizes; quick mode must fit the chapter's budget
+    (a run estimated over twice the budget would be refused before its kernel starts)."""
+    estimate = chapter.quick.estimate()
+    assert 0 < estimate.seconds <= chapter.budget_s, estimate
+    assert estimate.memory_bytes < 2**30, estimate
