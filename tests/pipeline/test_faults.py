@@ -32,7 +32,7 @@ from companion.pipeline import paths as paths_module
 from companion.pipeline.execute import PAPER_TIMEOUT_S, Limits, chapter_lock, time_limit
 from companion.pipeline.paths import EXECUTION_RECORD, CheckoutError, Paths
 from conftest import ROOT
-from toy_chapter import TOY, TOYS, executed_toy_root, fingerprint
+from .toy_chapter import TOY, TOYS, executed_toy_root, fingerprint
 
 TESTS = Path(__file__).parent
 UNTOUCHED = ("The last good outputs (book/chapters/toy.ipynb, build/results/toy/) are "

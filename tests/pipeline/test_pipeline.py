@@ -12,7 +12,7 @@ import pytest
 
 from companion.params import ParameterError
 from companion.pipeline.execute import ChapterFailed, run_chapter
-from toy_chapter import TOY, executed_toy_root, fingerprint
+from .toy_chapter import TOY, executed_toy_root, fingerprint
 
 
 @pytest.fixture(scope="module")
