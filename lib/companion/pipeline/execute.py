@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..numerics import PINNED_ENVIRONMENT
+from ..numerics import pinned_environment
 from .paths import RESULTS_ENV, Paths
 from .registry import Chapter, make_config
 
@@ -172,7 +172,7 @@ def run_chapter(chapter: Chapter, mode: str = "quick", overrides: dict | None = 
     staged_notebook = staging / f"{chapter.name}.ipynb"
     source = convert(chapter, paths)
     started = time.perf_counter()
-    with _environment(**{RESULTS_ENV: str(staged_results), **PINNED_ENVIRONMENT}):
+    with _environment(**{RESULTS_ENV: str(staged_results), **pinned_environment()}):
         try:
             papermill.execute_notebook(
                 str(source), str(staged_notebook),
