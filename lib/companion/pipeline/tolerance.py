@@ -1,4 +1,4 @@
-"""Tolerance classes: what each array behind a figure must keep on a machine whose rounding differs.
+"""Tolerance classes: what each array behind a figure must keep where rounding differs.
 
 Where a run's numerical fingerprint equals its baselines', every array is compared at tight
 tolerances and the images pixel by pixel (``regress``). Elsewhere (another CPU, another BLAS,
@@ -38,8 +38,13 @@ LEVELS = {"first": lambda a: a[..., 0], "last": lambda a: a[..., -1],
           "median": lambda a: np.median(a, axis=-1)}
 
 
-def _index(flat_index: int, shape: tuple) -> tuple:
-    return tuple(int(i) for i in np.unravel_index(flat_index, shape)) if shape else ()
+def _worst(excess: np.ndarray) -> tuple | None:
+    """The index of the largest excess over a tolerance (NaN counts as infinite), or None if
+    every entry is within it."""
+    excess = np.where(np.isnan(excess), np.inf, excess)
+    if not (excess > 0).any():
+        return None
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(excess)), excess.shape))
 
 
 def _shape_problem(name: str, expected: np.ndarray, actual: np.ndarray) -> list[str]:
@@ -48,19 +53,25 @@ def _shape_problem(name: str, expected: np.ndarray, actual: np.ndarray) -> list[
     return [f"{name}: shape {actual.shape}, baseline {expected.shape}"]
 
 
+def _outside(name: str, expected: np.ndarray, actual: np.ndarray, excess: np.ndarray,
+             tolerance: str) -> list[str]:
+    """One problem naming how many entries exceed the tolerance, and the worst with both values
+    (none if every entry is within it)."""
+    worst = _worst(excess)
+    if worst is None:
+        return []
+    return [f"{name}: {int(np.sum(~(excess <= 0)))} of {excess.size} values outside "
+            f"{tolerance}; worst at index {worst}: run {float(actual[worst]):.10g}, baseline "
+            f"{float(expected[worst]):.10g}"]
+
+
 def _close(name: str, expected: np.ndarray, actual: np.ndarray, rtol: float,
            atol: float) -> list[str]:
     """Elementwise ``|actual - expected| <= atol + rtol |expected|``; NaN only where expected."""
     expected, actual = expected.astype(float), actual.astype(float)
     excess = np.abs(actual - expected) - (atol + rtol * np.abs(expected))
     excess = np.where(np.isnan(expected) & np.isnan(actual), -1.0, excess)
-    excess = np.where(np.isnan(excess), np.inf, excess)
-    if not (excess > 0).any():
-        return []
-    worst = _index(int(np.argmax(excess)), expected.shape)
-    return [f"{name}: {int(np.sum(excess > 0))} of {expected.size} values outside "
-            f"rtol={rtol:g}, atol={atol:g}; worst at index {worst}: run "
-            f"{float(actual[worst]):.10g}, baseline {float(expected[worst]):.10g}"]
+    return _outside(name, expected, actual, excess, f"rtol={rtol:g}, atol={atol:g}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,9 +100,9 @@ class Rounding:
 
     def check(self, expected: np.ndarray, actual: np.ndarray) -> list[str]:
         problems = _shape_problem(self.kind, expected, actual)
-        magnitude = np.abs(np.nan_to_num(actual.astype(float), nan=np.inf))
-        if not problems and (magnitude > self.bound).any():
-            worst = _index(int(np.argmax(magnitude)), actual.shape)
+        magnitude = np.abs(actual.astype(float))
+        worst = None if problems else _worst(magnitude - self.bound)
+        if worst is not None:
             problems.append(f"{self.kind}: |value| {float(magnitude[worst]):.3g} at index "
                             f"{worst} exceeds the bound {self.bound:g}")
         return problems
@@ -135,13 +146,8 @@ class LogEnvelope:
         if self.running_min:
             curves = [np.minimum.accumulate(c, axis=-1) for c in curves]
         gap = np.abs(np.log10(curves[1]) - np.log10(curves[0]))
-        gap = np.where(np.isnan(gap), np.inf, gap)
-        if not (gap > self.decades).any():
-            return []
-        worst = _index(int(np.argmax(gap)), gap.shape)
-        return [f"{name}: {float(gap[worst]):.2f} decades apart at index {worst} (run "
-                f"{float(curves[1][worst]):.4g}, baseline {float(curves[0][worst]):.4g}); "
-                f"allowed {self.decades:g}"]
+        return _outside(name, curves[0], curves[1], gap - self.decades,
+                        f"{self.decades:g} decades")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -205,9 +211,10 @@ class Count:
     kind: ClassVar[str] = "count"
 
     def check(self, expected: np.ndarray, actual: np.ndarray) -> list[str]:
-        return (_shape_problem(self.kind, expected, actual)
-                or _close(f"{self.kind} (±{self.within})", expected, actual, 0.0,
-                          self.within))
+        if expected.shape != actual.shape:
+            return _shape_problem(self.kind, expected, actual)
+        excess = np.abs(actual.astype(float) - expected.astype(float)) - self.within
+        return _outside(self.kind, expected, actual, excess, f"±{self.within}")
 
 
 STATISTICS = {cls.kind: cls for cls in (Close, LogEnvelope, Level, Events, Count)}
