@@ -35,7 +35,7 @@ def spike_peaks(loss: np.ndarray) -> np.ndarray:
     return np.flatnonzero((inner > loss[:-2]) & (inner >= loss[2:]) & (inner > 0.2)) + 1
 
 
-TOY_LOSS = Trajectory(Close(rtol=1e-9, steps=30), Level(rtol=0.2, of="median"))
+TOY_LOSS = Trajectory(Close(rtol=1e-9, first=30), Level(rtol=0.2, of="median"))
 TOY_SPIKES = Trajectory(Events(steps=1, count=6, first=3))
 
 
@@ -54,7 +54,7 @@ def test_a_trajectory_fails_a_one_percent_learning_rate_change_naming_the_statis
     loss, changed = toy_training(1.8), toy_training(1.8 * 1.01)
     problems = TOY_LOSS.check(loss, changed)
     assert len(problems) == 1
-    assert problems[0].startswith("close (first 30 steps): 25 of 30 values outside rtol=1e-09")
+    assert problems[0].startswith("close (first 30 entries): 25 of 30 values outside rtol=1e-09")
     assert problems[0].endswith("worst at index (22,): run 0.06452232611, baseline 0.2450095384")
     events = TOY_SPIKES.check(spike_peaks(loss), spike_peaks(changed))
     assert events == ["events: event 2 at step 43, baseline 38; allowed ±1 steps"]

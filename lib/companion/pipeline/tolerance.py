@@ -110,18 +110,18 @@ class Rounding:
 
 @dataclasses.dataclass(frozen=True)
 class Close:
-    """Elementwise within ``rtol``/``atol`` over the first ``steps`` steps (all: None), the
-    stretch of a trajectory before rounding differences have grown."""
+    """Elementwise within ``rtol``/``atol`` over the first ``first`` entries of the steps axis
+    (all: None): the stretch of a trajectory before rounding differences have grown."""
 
     rtol: float
     atol: float = 0.0
-    steps: int | None = None
+    first: int | None = None
     kind: ClassVar[str] = "close"
 
     def check(self, expected: np.ndarray, actual: np.ndarray) -> list[str]:
-        name = self.kind if self.steps is None else f"{self.kind} (first {self.steps} steps)"
+        name = self.kind if self.first is None else f"{self.kind} (first {self.first} entries)"
         return (_shape_problem(name, expected, actual)
-                or _close(name, expected[..., :self.steps], actual[..., :self.steps],
+                or _close(name, expected[..., :self.first], actual[..., :self.first],
                           self.rtol, self.atol))
 
 
