@@ -21,7 +21,7 @@ runs a chapter as a CPU without AVX2 would, and ``COMPANION_CPU_LEVEL=native`` l
 instruction sets to the libraries (threads stay pinned).
 
 :func:`fingerprint` describes the environment a run actually got; the figure regression
-compares a run with its baselines bit for bit only where the fingerprints are equal.
+compares a run with its baselines in the exact tier only where the fingerprints are equal.
 """
 
 from __future__ import annotations
