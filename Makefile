@@ -7,10 +7,21 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: book test bless benchmark clean
 
+# torch's build: cpu (the default; the lock pins torch==X+cpu on Linux) or a CUDA build of the
+# same version from the PyTorch index, e.g. `make TORCH=cu128`.
+TORCH ?= cpu
+TORCH_INDEX := https://download.pytorch.org/whl/$(TORCH)
+# The PyTorch index is added only where it answers within 5 s, so that a machine that cannot
+# reach it (a mirror, a local wheel cache) installs the locked build from where pip finds it.
+TORCH_INDEX_OPTION = $(shell $(PYTHON) -c "import urllib.request as r; \
+	r.urlopen('$(TORCH_INDEX)/torch/', timeout=5)" 2>/dev/null \
+	&& echo --extra-index-url $(TORCH_INDEX))
+
 $(INSTALLED): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	sed 's/+cpu ;/+$(TORCH) ;/' requirements.txt > $(VENV)/requirements.txt
+	$(PY) -m pip install --quiet $(TORCH_INDEX_OPTION) -r $(VENV)/requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 

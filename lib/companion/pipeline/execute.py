@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..numerics import PINNED_ENVIRONMENT
+from ..numerics import pinned_environment
 from ..params import ParameterError
 from .paths import RESULTS_ENV, Paths
 from .publish import InvalidPublish, check_files, publish, read_record
@@ -293,7 +293,7 @@ def _run_kernel(chapter: Chapter, mode: str, overrides: dict, time_allowed: tupl
     timeout_s, limit_source = time_allowed
     deadline = time.monotonic() + timeout_s
     started = time.perf_counter()
-    with _environment(**{RESULTS_ENV: str(staged_results), **PINNED_ENVIRONMENT}):
+    with _environment(**{RESULTS_ENV: str(staged_results), **pinned_environment()}):
         try:
             papermill.execute_notebook(
                 str(source), str(staged_notebook),

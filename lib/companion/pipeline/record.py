@@ -25,7 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..numerics import fingerprint
 from . import registry
+from .tolerance import write_declarations
 from .paths import DOWNLOADS_FROM_CHAPTER_PAGE, RESULTS_ENV, Paths
 from .style import PNG_METADATA, apply_style
 from .tables import claims_tables, configuration_table
@@ -130,15 +132,24 @@ class Run:
         results_dir.mkdir(parents=True, exist_ok=True)
 
     # -- figures -------------------------------------------------------------------------
-    def figure(self, name: str, fig, data: dict, caption: str = "") -> None:
+    def figure(self, name: str, fig, data: dict, caption: str = "",
+               tolerance: dict | None = None) -> None:
         """Save ``fig`` as ``name.png`` and the arrays it plots as ``name.npz``, then show it.
 
         ``data`` holds the numbers behind the figure: the regression tests compare them with
         the stored baselines, so put in it every array a reader would need to redraw the plot.
+        ``tolerance`` gives each array its tolerance class (``companion.pipeline.tolerance``):
+        what it must keep on a machine whose rounding differs from the baselines'. It is saved
+        as ``name.tolerance.json``; the tests fail for an array without one.
         """
         arrays = {key: np.asarray(value) for key, value in data.items()}
         if not arrays:
             raise ValueError(f"figure '{name}' has no data: pass the arrays it plots")
+        declared = dict(tolerance or {})
+        if set(declared) - set(arrays):
+            raise ValueError(f"figure '{name}': tolerance classes for arrays it does not "
+                             f"have: {sorted(set(declared) - set(arrays))}")
+        write_declarations(self.results_dir / f"{name}.tolerance.json", declared)
         np.savez_compressed(self.results_dir / f"{name}.npz", **arrays)
         png_metadata = {**PNG_METADATA, "Title": f"{self.chapter.name}/{name}",
                         "Description": self.command, "Source": self._git["commit"]}
@@ -231,6 +242,7 @@ class Run:
             "matplotlib_backend": matplotlib.get_backend(),
             "device": device_name(),
             "torch_threads": torch.get_num_threads(),
+            "fingerprint": fingerprint(),
             "wall_s": round(time.perf_counter() - self._started, 2),
             "figures": self.figures,
         }

@@ -1,9 +1,14 @@
 """Figure regression: compare a run's figures with the stored baselines, and bless new ones.
 
-Two gates per figure:
-1. the arrays behind it (``name.npz``) with :data:`RTOL` / :data:`ATOL`, the primary gate;
+Two tiers. The *exact* tier runs where the run's numerical fingerprint (``provenance.json``,
+from ``companion.numerics.fingerprint``) equals the one recorded with the baselines
+(``BLESSED.json``): there the figures must be the same, and two gates check it:
+1. the arrays behind each figure (``name.npz``) with :data:`RTOL` / :data:`ATOL`;
 2. the image (``name.png``) by ``matplotlib.testing.compare.compare_images`` at RMS
    :data:`IMAGE_RMS`, which writes ``name-failed-diff.png`` next to the copy it compared.
+The *portable* tier runs everywhere: each array by the tolerance class its chapter declared
+beside the figure (``name.tolerance.json``, see ``tolerance``); images are not compared, since
+another machine's rounding may legitimately move them.
 
 Baselines (``Paths.baselines``) are written only by :func:`bless`
 (``python -m companion bless CHAPTER``), never by a test, and all at once or not at all.
@@ -11,6 +16,7 @@ Baselines (``Paths.baselines``) are written only by :func:`bless`
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -21,19 +27,66 @@ from pathlib import Path
 import numpy as np
 
 from .paths import BASELINE_MODE
+from .tolerance import read_declarations
 
 RTOL = 1e-5
 ATOL = 1e-8
 IMAGE_RMS = 2.0
+BLESSED = "BLESSED.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class Tier:
+    """Whether the exact tier applies to a run, and why (the fingerprint difference if not)."""
+
+    exact: bool
+    reason: str
+
+
+def _flatten(record: dict, prefix: str = "") -> dict:
+    """``{"versions": {"torch": v}}`` as ``{"versions.torch": v}``, for naming differences."""
+    flat = {}
+    for key, value in record.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def fingerprint_difference(run: dict, baseline: dict | None) -> list[str]:
+    """Each entry of two numerical fingerprints that differs, as 'key: run X, baseline Y'."""
+    if baseline is None:
+        return ["the baselines record no fingerprint"]
+    run, baseline = _flatten(run), _flatten(baseline)
+    return [f"{key}: run {run.get(key)}, baseline {baseline.get(key)}"
+            for key in sorted(set(run) | set(baseline)) if run.get(key) != baseline.get(key)]
+
+
+def select_tier(results: Path, baselines: Path) -> Tier:
+    """The exact tier if the run's fingerprint equals the baselines', else only the portable."""
+    run = json.loads((results / "provenance.json").read_text())["fingerprint"]
+    blessed = baselines / BLESSED
+    baseline = json.loads(blessed.read_text()).get("fingerprint") if blessed.exists() else None
+    differences = fingerprint_difference(run, baseline)
+    if not differences:
+        return Tier(True, "the run's numerical fingerprint equals the baselines'")
+    return Tier(False, "the numerical fingerprint differs from the baselines' ("
+                + "; ".join(differences) + ")")
+
+
+def _array_sets(name: str, old, new) -> list[str]:
+    """Arrays that only the baseline or only the run has."""
+    return ([f"{name}: array '{k}' is in the baseline but not in the run"
+             for k in sorted(set(old) - set(new))]
+            + [f"{name}: array '{k}' is new (no baseline for it)"
+               for k in sorted(set(new) - set(old))])
 
 
 def compare_data(expected: Path, actual: Path) -> list[str]:
     """Differences between two figure-data files, one readable line each (empty: equal)."""
     with np.load(expected) as old, np.load(actual) as new:
-        problems = [f"{actual.stem}: array '{k}' is in the baseline but not in the run"
-                    for k in sorted(set(old) - set(new))]
-        problems += [f"{actual.stem}: array '{k}' is new (no baseline for it)"
-                     for k in sorted(set(new) - set(old))]
+        problems = _array_sets(actual.stem, old, new)
         for key in sorted(set(old) & set(new)):
             a, b = old[key], new[key]
             if a.shape != b.shape:
@@ -71,16 +124,42 @@ def compare_image(expected: Path, actual: Path, work_dir: Path) -> str | None:
             f"diff image {result['diff']}")
 
 
-def compare_figure(name: str, results: Path, baselines: Path, work_dir: Path) -> list[str]:
-    """Both gates for one figure; the image is compared only if the data agree."""
-    missing = [f"{name}{ext}" for ext in (".npz", ".png") if not (results / f"{name}{ext}").exists()]
-    if missing:
-        return [f"the run did not produce {', '.join(missing)}"]
+def _missing(name: str, results: Path, extensions: tuple[str, ...]) -> list[str]:
+    missing = [f"{name}{ext}" for ext in extensions if not (results / f"{name}{ext}").exists()]
+    return [f"the run did not produce {', '.join(missing)}"] if missing else []
+
+
+def compare_exact(name: str, results: Path, baselines: Path, work_dir: Path) -> list[str]:
+    """The exact tier for one figure: the data, then (if they agree) the image."""
+    problems = _missing(name, results, (".npz", ".png"))
+    if problems:
+        return problems
     problems = compare_data(baselines / f"{name}.npz", results / f"{name}.npz")
     if not problems:
         image_problem = compare_image(baselines / f"{name}.png", results / f"{name}.png",
                                       work_dir)
         problems = [image_problem] if image_problem else []
+    return problems
+
+
+def compare_portable(name: str, results: Path, baselines: Path) -> list[str]:
+    """The portable tier for one figure: each array by its declared tolerance class.
+
+    Each problem names the figure, the array and the statistic that failed; an array without
+    a declared class is a problem too.
+    """
+    problems = _missing(name, results, (".npz", ".tolerance.json"))
+    if problems:
+        return problems
+    declared = read_declarations(results / f"{name}.tolerance.json")
+    with np.load(baselines / f"{name}.npz") as old, np.load(results / f"{name}.npz") as new:
+        problems = _array_sets(name, old, new)
+        problems += [f"{name}: array '{key}' has no tolerance class: declare one in "
+                     f"run.figure('{name}', ..., tolerance={{'{key}': ...}})"
+                     for key in sorted(set(new) - set(declared))]
+        for key in sorted(set(old) & set(new) & set(declared)):
+            problems += [f"{name}: array '{key}', {problem}"
+                         for problem in declared[key].check(old[key], new[key])]
     return problems
 
 
@@ -119,7 +198,7 @@ def plan_bless(results: Path, baselines: Path, reason: str, drop=()) -> BlessPla
     """Check a bless before anything is written; :class:`BlessRefused` says what is wrong.
 
     The reason must say something; the run must be a plain quick-mode run whose every figure
-    has both its files, readable. Only figures that fail :func:`compare_figure`, have no
+    has both its files, readable. Only figures that fail :func:`compare_exact`, have no
     baseline or an unreadable one are rewritten, so a commit of the baselines shows exactly the
     figures whose numbers or pixels moved. A baseline of a figure the run lacks is dropped only
     if ``drop`` names it: a figure that is missing by accident must not lose its baseline.
@@ -154,10 +233,10 @@ def plan_bless(results: Path, baselines: Path, reason: str, drop=()) -> BlessPla
             damage = _unreadable(baselines, name)
             if damage and (baselines / f"{name}.npz").exists():
                 notes.append(f"replaced the unreadable baseline of {name} ({damage})")
-            if damage or compare_figure(name, results, baselines, Path(work_dir)):
+            if damage or compare_exact(name, results, baselines, Path(work_dir)):
                 rewrite.append(name)
     record = {key: provenance[key] for key in ("chapter", "command", "commit", "dirty",
-                                               "versions")}
+                                               "versions", "fingerprint")}
     record.update(reason=reason, figures_rewritten=rewrite, figures_dropped=sorted(drop))
     return BlessPlan(results, baselines, record, rewrite, sorted(drop), notes)
 
@@ -179,7 +258,7 @@ def apply_bless(plans: list[BlessPlan]) -> None:
                 for ext in (".npz", ".png"):
                     staged.append(_stage_copy(plan.results / f"{name}{ext}",
                                               plan.baselines / f"{name}{ext}"))
-            blessed = plan.baselines / "BLESSED.json"
+            blessed = plan.baselines / BLESSED
             staged.append((_temporary(blessed), blessed))
             _temporary(blessed).write_text(json.dumps(plan.record, indent=1))
     except BaseException:
@@ -210,7 +289,7 @@ def _provenance(results: Path) -> dict:
     try:
         provenance = json.loads(path.read_text())
         return {key: provenance[key] for key in ("chapter", "mode", "overrides", "command",
-                                                 "commit", "dirty", "versions")}
+                                                 "commit", "dirty", "versions", "fingerprint")}
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise BlessRefused(f"{path} cannot be read ({type(error).__name__}: {error}): "
                            "run the chapter again") from None
