@@ -182,6 +182,13 @@ class BlessPlan:
     drop: list[str]  # baselines of figures the chapter no longer draws, dropped by name
     notes: list[str]  # baselines replaced because they could not be read
 
+    @property
+    def changes_record(self) -> bool:
+        """Whether BLESSED.json is rewritten: when a figure changes or is dropped, or when the
+        run's machine is not the one recorded (the exact tier then belongs to this machine)."""
+        return bool(self.rewrite or self.drop
+                    or _recorded_fingerprint(self.baselines) != self.record["fingerprint"])
+
 
 def bless(results: Path, baselines: Path, reason: str, drop=()) -> list[str]:
     """Bring one chapter's baselines in line with its latest quick-mode run; return what changed.
@@ -251,7 +258,7 @@ def apply_bless(plans: list[BlessPlan]) -> None:
     staged: list[tuple[Path, Path]] = []
     try:
         for plan in plans:
-            if not plan.rewrite and not plan.drop:
+            if not plan.changes_record:
                 continue
             plan.baselines.mkdir(parents=True, exist_ok=True)
             for name in plan.rewrite:
@@ -271,6 +278,14 @@ def apply_bless(plans: list[BlessPlan]) -> None:
         for name in plan.drop:
             for ext in (".npz", ".png"):
                 (plan.baselines / f"{name}{ext}").unlink(missing_ok=True)
+
+
+def _recorded_fingerprint(baselines: Path) -> dict | None:
+    """The fingerprint BLESSED.json records, or None if there is none to read."""
+    try:
+        return json.loads((baselines / BLESSED).read_text()).get("fingerprint")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _temporary(target: Path) -> Path:
