@@ -5,7 +5,8 @@ import math
 
 import pytest
 
-from companion.pipeline.record import Run, worst
+from companion.checks import Check, Grid
+from companion.pipeline.record import Run
 from companion.pipeline.registry import get_chapter
 
 
@@ -14,12 +15,35 @@ def run(tmp_path):
     return Run(get_chapter("incremental_rank"), "quick", {}, tmp_path)
 
 
+def worst(values, op):
+    return Check("A1", "n", "q", op, 0.0, values).worst
+
+
 def test_worst_is_the_largest_value_for_an_upper_bound_and_the_smallest_for_a_lower():
     values = {0: 0.2, 1: 0.5, 2: 0.1}
     assert worst(values, "<=") == 0.5 and worst(values, "<") == 0.5
     assert worst(values, ">=") == 0.1 and worst(values, ">") == 0.1
     assert math.isnan(worst({0: 1.0, 1: float("nan")}, "<="))
     assert math.isnan(worst({}, "<="))
+
+
+def test_a_consistency_check_is_recorded_with_its_kind_scope_and_reason(run, tmp_path):
+    run.check(Check("C1", "gap", "certified gap", "<=", 1e-8, {0: 1e-10, 1: 2e-10},
+                    kind="consistency", why="ADMM's certificate"))
+    run.check(Check("A1", "law", "slope", "<", 0.1, {0: 0.2}, scope="alpha <= 1e-4",
+                    in_scope=False))
+    run.finish()
+    gap, law = json.loads((tmp_path / "claims.json").read_text())["claims"]
+    assert gap["kind"] == "consistency" and gap["passed"] and gap["value"] == 2e-10
+    assert law["scope"] == "alpha <= 1e-4" and not law["in_scope"] and not law["passed"]
+
+
+def test_a_grid_expands_its_axes_in_a_stable_order():
+    grid = Grid({"alpha": (1e-2, 1e-4), "learning_rate": (0.1, 0.05)}, n_seeds=20)
+    assert grid.points() == [{"alpha": 1e-2, "learning_rate": 0.1},
+                             {"alpha": 1e-2, "learning_rate": 0.05},
+                             {"alpha": 1e-4, "learning_rate": 0.1},
+                             {"alpha": 1e-4, "learning_rate": 0.05}]
 
 
 def test_a_claim_over_seeds_reduces_to_the_worst_and_stores_every_seed(run, tmp_path):

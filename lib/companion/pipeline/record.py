@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
-import operator
 import os
 import platform
 import subprocess
@@ -26,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..numerics import fingerprint
+from ..checks import Check
 from . import registry
 from .tolerance import write_declarations
 from .paths import DOWNLOADS_FROM_CHAPTER_PAGE, RESULTS_ENV, Paths
@@ -33,7 +32,6 @@ from .style import PNG_METADATA, apply_style
 from .tables import claims_tables, configuration_table
 
 PACKAGES = ("torch", "numpy", "scipy", "matplotlib", "jupyter-book", "papermill", "jupytext")
-COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
 def _display(obj) -> None:
@@ -53,15 +51,6 @@ def _markdown(text: str):
     from IPython.display import Markdown
 
     return Markdown(text)
-
-
-def worst(values: dict, op: str) -> float:
-    """The value of the worst key for the check ``value op bound``: the largest for an upper
-    bound (< or <=), the smallest for a lower bound; NaN if any value is NaN or there are none."""
-    numbers = [float(v) for v in values.values()]
-    if not numbers or any(math.isnan(v) for v in numbers):
-        return math.nan
-    return max(numbers) if op in ("<", "<=") else min(numbers)
 
 
 def reproduce_command(chapter: str, mode: str, overrides: dict) -> str:
@@ -109,6 +98,10 @@ class Claim:
     known_failure: str = ""  # why this check is known not to reproduce here ("" if it should)
     values: dict | None = None  # {seed (or spike, ...): value} when the value is their worst
     over: str = ""  # what the keys of values are: "seeds", "spikes", ...
+    kind: str = "claim"  # or "consistency" (see companion.checks)
+    scope: str = ""  # the region the paper's statement covers
+    in_scope: bool = True  # whether this run's configuration lies inside it
+    why: str = ""  # why this bound
 
 
 class Run:
@@ -168,32 +161,42 @@ class Run:
     # -- claims --------------------------------------------------------------------------
     def claim(self, claim_id: str, name: str, quantity: str, value, op: str, bound: float,
               over: str = "seeds", known_failure: str = "") -> bool:
-        """Record the check ``value op bound`` under ``claim_id`` (e.g. "A1") and ``name``.
+        """Record the claim ``value op bound`` under ``claim_id`` (e.g. "A1") and ``name``: a
+        shorthand for :meth:`check` with a :class:`~companion.checks.Check` of kind "claim".
 
         ``value`` is a number, or a dict with one value per seed (or per spike, ...: ``over``
-        names what the keys are). A dict is reduced to its worst key by :func:`worst`, the
-        statement says "worst of N seeds", and the per-key values are stored with the claim.
-        A claim with several parts records one row per part; it passes only if every row does.
-        A NaN value fails. The result is returned so the chapter can say what it means.
-
-        ``known_failure`` says why a check is known not to reproduce in this book's
-        configuration. The check is still evaluated and shown as failing, and the chapter's
-        verdict says so; the tests then require it to keep failing (like a strict xfail), so
-        that both a new failure and an unnoticed recovery stop the build.
+        names what the keys are), reduced to its worst key. The result is returned so the
+        chapter can say what it means.
         """
-        if op not in COMPARISONS:
-            raise ValueError(f"claim {claim_id}: op must be one of {list(COMPARISONS)}")
-        values, statement = None, quantity
-        if isinstance(value, dict):
-            values = {str(key): float(v) for key, v in value.items()}
-            noun = over[:-1] if len(values) == 1 and over.endswith("s") else over
-            statement = f"worst of {len(values)} {noun} ({', '.join(values)}): {quantity}"
-            value = worst(values, op)
-        value = float(value)
-        passed = math.isfinite(value) and bool(COMPARISONS[op](value, bound))
-        self.claims.append(Claim(claim_id, name, statement, value, op, float(bound), passed,
-                                 known_failure, values, over if values is not None else ""))
-        return passed
+        values = value if isinstance(value, dict) else {"": value}
+        measured = Check(claim_id, name, quantity, op, float(bound), values, over=over,
+                         known_failure=known_failure)
+        self.check(measured)
+        return measured.passed
+
+    def check(self, check: Check) -> None:
+        """Record a measured claim or consistency check.
+
+        A check keyed by seeds (or spikes, ...) is shown as its worst key, its statement says
+        "worst of N seeds", and every key's value is stored with it. A claim with several parts
+        records one row per part; it passes only if every row does. A NaN value fails.
+
+        ``known_failure`` says why a claim is known not to reproduce in this book's
+        configuration. It is still evaluated and shown as failing, and the chapter's verdict
+        says so; the tests then require it to keep failing (like a strict xfail), so that both a
+        new failure and an unnoticed recovery stop the build.
+        """
+        keyed = list(check.values) != [""]
+        values = {str(key): float(v) for key, v in check.values.items()} if keyed else None
+        statement = check.quantity
+        if keyed:
+            noun = (check.over[:-1] if len(values) == 1 and check.over.endswith("s")
+                    else check.over)
+            statement = f"worst of {len(values)} {noun} ({', '.join(values)}): {check.quantity}"
+        self.claims.append(Claim(check.id, check.name, statement, check.worst, check.op,
+                                 float(check.bound), check.passed, check.known_failure, values,
+                                 check.over if keyed else "", check.kind, check.scope,
+                                 check.in_scope, check.why))
 
     def exploratory(self, name: str, statement: str, value: float) -> None:
         """Record a measured quantity that the chapter shows but deliberately does not assert."""
