@@ -41,11 +41,11 @@ mode = "quick"
 overrides = {}
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
 
 from companion import plotting
 from companion.embedding_depth import experiment
+from companion.embedding_depth.tolerances import TOLERANCES
 from companion.pipeline.record import start
 
 run = start("embedding_depth", mode, overrides)
@@ -109,31 +109,43 @@ print(part1.report())
 # inertia of the deep Hessian. Gradient and output change sit at rounding (F1, F2). The pure
 # and ReLU lifts, made of affine neurons only, have no negative eigenvalue (F3); the generic
 # and certificate lifts have two and the 2-step lift four, as many as they have constant
-# neurons on ELU's curved part (F4). Figure 1 draws the generic lift of (a) beside its shallow
-# net, and for every lift the two quantities of F1 and F2.
+# neurons on ELU's curved part (F4). {numref}`fig1_lift_exactness` draws the generic lift of
+# (a) beside its shallow net, with a line per nonzero weight: the identity signal neurons copy
+# the hidden layer, and the constant neurons get no input.
 
-# %%
-fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), gridspec_kw={"width_ratios": [1, 1.4, 3]})
-titles = ("(a) shallow local min [1,2,1]", "(a) generic lift at q=1 [1,2,4,1]")
-diagrams = {net: plotting.network_diagram(ax, *drawing, title) for ax, title, (net, drawing)
-            in zip(axes, titles, part1.checks["(a) generic"].drawings().items())}
-axes[1].legend(fontsize=7, loc="lower center", ncol=2, bbox_to_anchor=(0.5, -0.2))
+# %% tags=["hide-input"]
+fig, axes = plotting.figure(5.6, "ab;cc", height_ratios=(1, 1.2))
+titles = {"a": "(a) shallow local min [1,2,1]",
+          "b": "(b) generic lift at q=1 [1,2,4,1]"}
+diagrams = {net: plotting.network_diagram(axes[panel], *drawing, titles[panel])
+            for panel, (net, drawing)
+            in zip("ab", part1.checks["(a) generic"].drawings().items())}
+axes["b"].legend(loc="lower center", ncol=2, bbox_to_anchor=(0.5, -0.15));
+
+# %% [markdown]
+# Below them are the two quantities of F1 and F2 for every lift, on a fixed axis: every bar
+# sits three or more decades below the dotted bound $10^{-12}$, at the level of float64
+# rounding (an output change of exactly zero is drawn at $10^{-18}$).
+
+# %% tags=["hide-input"]
 pos, grads = np.arange(len(part1.checks)), np.array(list(part1.deep_gradients.values()))
 dfs = np.maximum(list(part1.output_changes.values()), 1e-18)
-axes[2].bar(pos - 0.2, grads, 0.4, label=r"$\|\nabla R_{\rm deep}\|$")
-axes[2].bar(pos + 0.2, dfs, 0.4, label=r"$\max_i|f_{\rm deep}-f_{\rm shallow}|$")
-axes[2].axhline(1e-12, color="k", ls=":", lw=1)
-axes[2].set(yscale="log", title="Critical lifts are exact to rounding")
-axes[2].set_xticks(pos, part1.sizes(), fontsize=8)
-axes[2].legend(fontsize=8)
+axes["c"].bar(pos - 0.2, grads, 0.4, label=r"$\|\nabla R_{\rm deep}\|$")
+axes["c"].bar(pos + 0.2, dfs, 0.4, label=r"$\max_i|f_{\rm deep}-f_{\rm shallow}|$")
+plotting.reference_lines(axes["c"], 1e-12, colors="k", ls=":", lw=1)
+axes["c"].set(yscale="log", ylim=(1e-18, 1e-10),  # fixed: rounding moves no axis
+              title="(c) critical lifts are exact to rounding")
+axes["c"].set_xticks(pos, part1.sizes())
+axes["c"].legend(loc="upper left", ncol=2)
 run.figure("fig1_lift_exactness", fig,
            data={"grad_norm": grads, "max_delta_f": dfs,
                  **{f"{net}_{key}": value for net, drawn in diagrams.items()
                     for key, value in drawn.items()}},
-           caption="Left: the shallow local minimum of (a) and its generic lift, with a line per "
-           "nonzero weight: the identity signal neurons copy the hidden layer, the constant "
-           "neurons get no input. Right: gradient norm and output change of every lift "
-           "(float64); dotted: 1e-12. Zero output changes are drawn at 1e-18.")
+           tolerance=TOLERANCES["fig1_lift_exactness"],
+           caption="Critical lifts keep the outputs and the criticality of the shallow "
+                   "net, to rounding. (a, b) the shallow local minimum of (a) and its "
+                   "generic lift; (c) gradient norm and output change of every lift "
+                   "(float64); dotted: 1e-12.")
 
 # %% [markdown]
 # Claim A1 is F1 and F2 for every lift: outputs and criticality survive to rounding.
@@ -144,11 +156,16 @@ run.claim("A1", "lift_exact", "max_i |f_deep - f_shallow|", part1.output_changes
 run.claim("A1", "lift_exact", "||grad R_deep||", part1.deep_gradients, "<", 1e-10, over="lifts")
 
 # %% [markdown]
-# Figure 2 compares the Hessian spectra: the shallow minimum, its pure lift (F3) and the two
-# lifts with constant neurons on ELU's curved part (F4), and follows the loss along $v_{\min}$.
+# {numref}`fig2_hessian_spectra` compares the Hessian spectra: the shallow minimum, its pure
+# lift (F3) and the two lifts with constant neurons on ELU's curved part (F4), and follows the
+# loss along $v_{\min}$. The vertical axis is linear within $\pm10^{-6}$ and logarithmic
+# beyond, so the many zero eigenvalues of the lifts form the flat stretch in the middle and
+# the negative ones (circled) sit below it. In panel (b) the loss and its quadratic model
+# $\frac12\lambda_{\min}t^2$ agree near $t=0$; beyond $|t|\approx0.01$ the quartic term
+# bends the loss back up (the cubic term is about four times smaller there).
 
-# %%
-fig, (ax, inset) = plt.subplots(1, 2, figsize=(9, 3.4), gridspec_kw={"width_ratios": [2, 1]})
+# %% tags=["hide-input"]
+fig, (ax, inset) = plotting.figure(3.6, (1, 2), width_ratios=(1.6, 1))
 for label, lam in part1.spectra().items():
     frac = np.arange(len(lam)) / max(len(lam) - 1, 1)
     (line,) = ax.plot(frac, lam, ".-", ms=4, label=f"{label} (P={len(lam)})")
@@ -156,22 +173,23 @@ for label, lam in part1.spectra().items():
     ax.plot(frac[neg], lam[neg], "o", mfc="none", ms=9, color=line.get_color())
 ax.set_yscale("symlog", linthresh=1e-6)
 ax.set(xlabel="rank / (P - 1)", ylabel="Hessian eigenvalue",
-       title="Sorted spectra (circles: negative)")
-ax.legend(fontsize=7)
+       title="(a) sorted spectra (circles: negative)")
+ax.legend()
 line_search = part1.line.arrays()
 inset.plot(line_search["t"], line_search["loss_drop"], "o", ms=3,
            label=r"$R(\theta'+tv_{\min})-R(\theta')$")
-inset.plot(line_search["t"], line_search["quadratic"], "-", label=r"$\frac{1}{2}\lambda_{\min}t^2$")
-inset.set(xlabel="t", title="generic lift (a)")
-inset.legend(fontsize=7)
+inset.plot(line_search["t"], line_search["quadratic"], "-",
+           label=r"$\frac{1}{2}\lambda_{\min}t^2$")
+inset.set(xlabel="t", title=r"(b) along $v_{\min}$, generic lift")
+inset.legend()
 run.figure("fig2_hessian_spectra", fig,
            data={**{f"eig_{i}": lam for i, lam in enumerate(part1.spectra().values())},
                  **line_search},
-           caption="Hessian spectra of the shallow minimum and its lifts; the pure lift stays "
-           "PSD (F3), the generic and 2-step lifts are strict saddles. Right: the loss along "
-           "the most negative direction of the generic lift: the quadratic model "
-           "(1/2) lambda_min t^2 near t = 0; beyond |t| ~ 0.01 the quartic term bends the "
-           "curve back up (the cubic term is about four times smaller there).")
+           tolerance=TOLERANCES["fig2_hessian_spectra"],
+           caption="The lifts with a constant neuron on ELU's curved part are strict "
+                   "saddles. (a) Hessian spectra of the shallow minimum and its lifts: "
+                   "the pure lift stays PSD (F3); (b) the loss along the most negative "
+                   "direction of the generic lift.")
 
 # %% [markdown]
 # Claim A2: both bases are strict local minima, their lifts with a constant neuron are strict
@@ -222,27 +240,34 @@ print(f"L_0 = {task.l_0:.4f}, L_lin = {task.l_lin:.4e}\n{dynamics.report()}")
 # %% [markdown]
 # Each row summarises one run. In the quick run the plain nets of depth 1, 2 and 3 leave the
 # plateau after about 3600, 1850 and 1550 steps (median $t_{1/2}$): depth shortens the plateau
-# without removing it. The BN rows are the subject of the next section. In figure 3 each curve
-# is the median over the seeds, the shading their range (min to max).
+# without removing it. The BN rows are the subject of the next section. In
+# {numref}`fig3_dynamics` each curve is the median over the seeds, the shading their range
+# (min to max): every depth drops to the dashed level $L_{\rm lin}$ within a hundred steps,
+# rests there while its nonlinearity index stays near $10^{-4}$ (panel b), and leaves when
+# the index rises.
 
-# %%
-fig, (ax_loss, ax_n) = plt.subplots(1, 2, figsize=(10, 3.4))
+# %% tags=["hide-input"]
+fig, (ax_loss, ax_n) = plotting.figure(3.4, (1, 2))
 data = {"steps": dynamics.steps}
 for depth, logs in dynamics.plain.items():
     for ax, key in ((ax_loss, "loss"), (ax_n, "n_max")):
-        data.update(plotting.band(ax, dynamics.steps, [getattr(log, key) for log in logs],
-                                  f"L={depth}").data(f"{key}_L{depth}"))
+        curves = [getattr(log, key) for log in logs]
+        data.update(plotting.band(ax, dynamics.steps, curves, f"L={depth}")
+                    .data(f"{key}_L{depth}"))
     data[f"d_lin_L{depth}"] = np.array([log.d_lin for log in logs])
-for level, name in ((task.l_0, r"$L_0$"), (task.l_lin, r"$L_{\rm lin}$")):
-    ax_loss.axhline(level, ls="--", color="0.5", lw=1)
-    ax_loss.text(dynamics.steps[-1], level, name, va="bottom", ha="right")
-ax_loss.set(yscale="log", xlabel="step", ylabel="loss R")
+plotting.reference_lines(ax_loss, [task.l_0, task.l_lin], [r"$L_0$", r"$L_{\rm lin}$"],
+                         ["0.3", "0.6"])
+ax_loss.set(yscale="log", xlabel="step", ylabel="loss R", title="(a) loss")
 ax_loss.legend()
-ax_n.set(yscale="log", xlabel="step", ylabel="max over layers of N")
+ax_n.set(yscale="log", xlabel="step", ylabel="max over layers of N",
+         title="(b) nonlinearity index")
 run.figure("fig3_dynamics", fig, data=data,
-           caption=f"Small-initialisation tanh nets of depth 1-3 all stall at the least-squares "
-           f"level L_lin while every layer is linear (N ~ 1e-4); median and range over "
-           f"{cfg.n_seeds} seeds.")
+           tolerance=TOLERANCES["fig3_dynamics"],
+           caption="Small-initialisation tanh nets of depth 1 to 3 all stall at the "
+                   "least-squares level $L_{\\rm lin}$ while every layer is linear. "
+                   "(a) loss, (b) the largest nonlinearity index N over the hidden "
+                   "layers (about 1e-4 on the plateau); median and range over "
+                   f"{cfg.n_seeds} seeds.")
 
 # %% [markdown]
 # Claim A3 reads the plateau off every plain run: at least 300 steps within 5% of $L_{\rm lin}$,
@@ -264,33 +289,45 @@ run.claim("A3", "plateau_universal", "max over depths of median_plateau d_lin",
 # centred and scaled over the data, so its pre-activations are $O(1)$ and no layer can stay
 # linear. Two controls (beyond the paper) ask whether that is specific to BN: LayerNorm at the
 # same small initialisation, and no normalisation at a standard initialisation (scale 1).
+# In {numref}`fig4_batchnorm` the dashed BN curves leave $L_{\rm lin}$ at once and keep every
+# layer's index above $10^{-2}$ (panel b), while the solid plain curves sit on the plateau
+# with their least nonlinear layer near $10^{-5}$.
 
-# %%
-fig, (ax_loss, ax_n) = plt.subplots(1, 2, figsize=(10, 3.4))
+# %% tags=["hide-input"]
+fig, (ax_loss, ax_n) = plotting.figure(4.2, (1, 2))
 data = {"steps": dynamics.steps, "control_steps": dynamics.control_steps}
 for i, depth in enumerate(cfg.bn_depths):
     for label, runs, ls in (("plain", dynamics.plain, "-"), ("BN", dynamics.bn, "--")):
         for ax, key in ((ax_loss, "loss"), (ax_n, "n_min")):
             curves = [getattr(log, key) for log in runs[depth]]
-            data.update(plotting.band(ax, dynamics.steps, curves, f"{label} L={depth}", f"C{i}",
-                                      ls=ls).data(f"{key}_{label}_L{depth}"))
+            data.update(plotting.band(ax, dynamics.steps, curves, f"{label} L={depth}",
+                                      f"C{i}", ls=ls).data(f"{key}_{label}_L{depth}"))
         if np.isfinite(t_half := dynamics.median_t_half(label, depth)):
             ax_loss.plot(t_half, 0.5 * task.l_lin, "v", color=f"C{i}")
-controls = {"ln": (f"LN L={cfg.control_depth}", "C3"), "standard_init": (
+
+# %% [markdown]
+# The two controls are drawn dotted, over the shorter runs they get (`control_steps`).
+
+# %% tags=["hide-input"]
+controls = {"ln": (f"LayerNorm L={cfg.control_depth}", "C3"), "standard_init": (
     f"plain, init {cfg.standard_init_scale:g}, L={cfg.control_depth}", "C4")}
 for name, (label, color) in controls.items():
     for ax, key in ((ax_loss, "loss"), (ax_n, "n_min")):
         curves = [getattr(log, key) for log in dynamics.controls[name]]
-        data.update(plotting.band(ax, dynamics.control_steps, curves, label, color, ls=":")
-                    .data(f"{key}_{name}_control"))
-ax_loss.axhline(task.l_lin, ls="--", color="0.5", lw=1)
-ax_loss.set(yscale="log", xlabel="step", ylabel="loss R")
-ax_loss.legend(fontsize=7)
-ax_n.set(yscale="log", xlabel="step", ylabel="min over layers of N")
+        band = plotting.band(ax, dynamics.control_steps, curves, label, color, ls=":")
+        data.update(band.data(f"{key}_{name}_control"))
+plotting.reference_lines(ax_loss, task.l_lin)
+ax_loss.set(yscale="log", xlabel="step", ylabel="loss R", title="(a) loss")
+ax_n.set(yscale="log", xlabel="step", ylabel="min over layers of N",
+         title="(b) least nonlinear layer")
+fig.legend(*ax_loss.get_legend_handles_labels(), loc="outside lower center", ncol=3)
 run.figure("fig4_batchnorm", fig, data=data,
-           caption="Plain (solid) against BN (dashed) at depth 2 and 3, triangles at the median "
-           "t_half; dotted: the LayerNorm and standard-initialisation controls. Median and range "
-           f"over {cfg.n_seeds} seeds.")
+           tolerance=TOLERANCES["fig4_batchnorm"],
+           caption="Batch normalisation removes the plateau: no layer stays linear "
+                   "under BN. Plain (solid) against BN (dashed) at depth 2 and 3, "
+                   "triangles at the median $t_{1/2}$; dotted: the LayerNorm and "
+                   "standard-initialisation controls. Median and range over "
+                   f"{cfg.n_seeds} seeds.")
 
 # %% [markdown]
 # Claim A4 compares BN with the plain runs of the same depth and seed: BN must reach
@@ -331,16 +368,26 @@ run.exploratory("t_half_standard_init", f"median over seeds of t_half, no norm, 
 # %%
 dims = experiment.lifted_dimensions(cfg)
 print(dims.report())
-fig, ax = plt.subplots(figsize=(5.5, 3.4))
+
+# %% [markdown]
+# {numref}`fig5_manifold_dimension` plots the table: the measured dimension (circles) follows
+# the F5 line down by $k=3$ per sample and levels off after the dotted $n=d+1$.
+
+# %% tags=["hide-input"]
+fig, ax = plotting.figure(3.4)
 ax.plot(dims.n, dims.formula, "-", color="0.5", label=r"F5: $P-k\min(n,d+1)$")
 ax.plot(dims.n, dims.dimension, "o", label=r"$P-\mathrm{rank}\,J$")
 ax.plot(dims.n, dims.hessian_nullity, "x", ms=9, label="Hessian nullity")
-ax.axvline(cfg.input_dim + 1, ls=":", color="k", lw=1)
+plotting.reference_lines(ax, cfg.input_dim + 1, colors="k", axis="x", ls=":", lw=1)
 ax.set(xlabel="number of samples n", ylabel="dimension of the lifted set")
-ax.legend(fontsize=8)
+ax.legend()
 run.figure("fig5_manifold_dimension", fig, data=dims.arrays(),
-           caption="Dimension of the lifted critical set against n: it shrinks by k per sample "
-           "up to n = d + 1 (dotted) and then saturates.")
+           tolerance=TOLERANCES["fig5_manifold_dimension"],
+           caption="More data, a smaller lifted critical set: its dimension shrinks by "
+                   "k per sample up to n = d + 1 (dotted) and then saturates, as F5 "
+                   "predicts.")
+
+# %%
 small = dims.n <= cfg.input_dim + 1
 run.claim("A5", "data_shrinks_manifold", "max_n |dim(n) - F5 formula|",
           np.abs(dims.dimension - dims.formula).max(), "<=", 0)
@@ -398,7 +445,8 @@ run.exploratory("prune_loss_change_end", "end: relative loss change of that fold
 # depth-3 net folds into one affine map whose loss is $L_{\rm lin}$: there it *is* the lifted
 # least-squares line. At the end of training, folding every layer anyway throws away what the
 # net learned beyond $L_{\rm lin}$. The exploratory rows show what the threshold rule does
-# there: a layer that stayed linear (see the minimum over layers of $N$ in figure 4) is folded,
+# there: a layer that stayed linear (see the minimum over layers of $N$ in
+# {numref}`fig4_batchnorm`) is folded,
 # and the row beside it gives the cost.
 #
 # ## Extension: sign-type linearization in ReLU nets
@@ -422,22 +470,32 @@ relu = experiment.relu_extension(cfg, task)
 print(relu.report())
 
 # %% [markdown]
-# Figure 6 follows the fraction of linearised neurons, and the loss, through training. Claim A7
-# is the BN row at initialisation; the plain and LayerNorm fractions are shown beside it.
+# {numref}`fig6_relu_extension` follows the fraction of linearised neurons, and the loss,
+# through training: under BN (orange) the fraction is zero at every step. Claim A7 is the BN
+# row at initialisation; the plain and LayerNorm fractions are shown beside it.
 
-# %%
-fig, (ax_frac, ax_loss) = plt.subplots(1, 2, figsize=(10, 3.4))
+# %% tags=["hide-input"]
+fig, (ax_frac, ax_loss) = plotting.figure(3.4, (1, 2))
 data = relu.arrays()
 for norm in relu.logs:
-    (line,) = ax_frac.plot(data["steps"], data[f"linearised_{norm}"].mean(0), label=norm)
+    (line,) = ax_frac.plot(data["steps"], data[f"linearised_{norm}"].mean(0),
+                           label=norm)
     ax_loss.plot(data["steps"], data[f"loss_{norm}"].T, color=line.get_color(), lw=1)
-ax_loss.axhline(task.l_lin, ls="--", color="0.5", lw=1)
-ax_frac.set(xlabel="step", ylabel="fraction of linearised ReLU neurons")
+plotting.reference_lines(ax_loss, task.l_lin, [r"$L_{\rm lin}$"])
+ax_frac.set(xlabel="step", ylabel="fraction of neurons",
+            title="(a) linearised ReLU neurons")
 ax_frac.legend()
-ax_loss.set(yscale="log", xlabel="step", ylabel="loss R")
+ax_loss.set(yscale="log", xlabel="step", ylabel="loss R", title="(b) loss")
+ax_loss.legend()
 run.figure("fig6_relu_extension", fig, data=data,
-           caption="ReLU nets with hidden biases +2: fraction of neurons single-signed on all "
-           "inputs (left) and loss (right) without normalisation, with BN and with LayerNorm.")
+           tolerance=TOLERANCES["fig6_relu_extension"],
+           caption="Batch normalisation leaves no ReLU neuron single-signed on the "
+                   "data; without it, or with LayerNorm, some are. ReLU nets with "
+                   "hidden biases +2: (a) fraction of neurons single-signed on all "
+                   "inputs, (b) loss; no normalisation (none), BN (bn) and LayerNorm "
+                   "(ln).")
+
+# %%
 run.claim("A7", "bn_no_linearised_relu", "BN linearised fraction at init",
           relu.linearised_at_init("bn"), "<=", 0.0)
 for norm, key, name in (("none", "plain", "plain"), ("ln", "ln", "LayerNorm")):

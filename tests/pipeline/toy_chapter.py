@@ -40,13 +40,14 @@ import os
 import sys
 import time
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 sys.path.insert(0, TESTS_FOLDER)
 from toy_chapter import TOYS
+from companion import plotting
 from companion.pipeline import registry
 from companion.pipeline.record import start
+from companion.pipeline.tolerance import Exact
 
 name = CHAPTER_NAME
 registry.CHAPTERS[name] = TOYS[name]
@@ -65,9 +66,10 @@ if fault == "disk_full":
 
 # %%
 x = np.linspace(0, 1, 11)
-fig, ax = plt.subplots()
+fig, ax = plotting.figure(2.0)
 ax.plot(x, run.config.slope * x)
-run.figure("line", fig, {"x": x, "y": run.config.slope * x})
+run.figure("line", fig, {"x": x, "y": run.config.slope * x}, {"*": Exact()},
+           "A line of the configured slope.")
 run.claim("T1", "toy_slope", "slope of the line", run.config.slope, ">=", 1.0)
 if fault != "no_finish":
     run.finish()

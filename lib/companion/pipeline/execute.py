@@ -369,10 +369,14 @@ def _os_failure(chapter: Chapter, error: OSError, paths: Paths) -> str:
 
 
 def _hide_injected_parameters(notebook_path: Path) -> None:
-    """Hide papermill's injected-parameters cell: the chapter's rerun box says the same."""
+    """Hide papermill's injected-parameters cell: the chapter's rerun box says the same; and
+    number and caption the figures (:func:`record.figure_cells`)."""
     import nbformat
 
+    from .record import figure_cells
+
     notebook = nbformat.read(notebook_path, as_version=4)
+    figure_cells(notebook)
     for cell in notebook.cells:
         tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:

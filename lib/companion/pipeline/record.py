@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import platform
 import subprocess
 import sys
@@ -26,25 +27,27 @@ import numpy as np
 from ..numerics import fingerprint
 from ..checks import Check
 from . import registry
-from .tolerance import write_declarations
 from .paths import DOWNLOADS_FROM_CHAPTER_PAGE, RESULTS_ENV, Paths
-from .style import PNG_METADATA, apply_style
+from .style import COLUMN_PX, PNG_METADATA, apply_style, illegible
+from .tolerance import resolve, write_declarations
 from .tables import claims_tables, configuration_table
 
 PACKAGES = ("torch", "numpy", "scipy", "matplotlib", "jupyter-book", "papermill", "jupytext")
+FIGURE_KEY = "companion_figure"  # output metadata of a figure: its name, caption and alt text
 
 
-def _display(obj) -> None:
-    """Show ``obj`` in a notebook; print it when run as a plain script."""
+def _display(obj, metadata: dict | None = None) -> None:
+    """Show ``obj`` in a notebook (with output ``metadata``); print it when run as a plain
+    script."""
     try:
         from IPython import get_ipython
         from IPython.display import display
     except ImportError:
         get_ipython = None
     if get_ipython is not None and get_ipython() is not None:
-        display(obj)
+        display(obj, metadata=metadata)
     else:
-        print(getattr(obj, "data", obj))
+        print(metadata or getattr(obj, "data", obj))
 
 
 def _markdown(text: str):
@@ -60,6 +63,34 @@ def reproduce_command(chapter: str, mode: str, overrides: dict) -> str:
         text = ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
         parts += ["-p", f"{name}={text}"]
     return " ".join(parts)
+
+
+def alt_text(caption: str) -> str:
+    """The first sentence of a Markdown caption as plain text: TeX's ``$``, braces and font
+    commands dropped, other commands spelled out (``$\\alpha\\to0$`` reads ``alpha to 0``)."""
+    sentence = re.split(r"(?<=[.!?])\s+(?=[A-Z(])", caption.strip(), maxsplit=1)[0]
+    text = re.sub(r"\\(rm|mathrm|mathcal|mathbf|operatorname|text)\b\s*", "", sentence)
+    text = re.sub(r"(?<=[a-zA-Z0-9])\\(?=[a-zA-Z])", " \\\\", text)
+    text = re.sub(r"\\([a-zA-Z]+)(?=\d)", r"\1 ", text)
+    text = re.sub(r"[${}\\]", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def figure_cells(notebook) -> None:
+    """Make each figure a numbered figure of the page: copy the name, caption and alt text
+    that :meth:`Run.figure` left in its output's metadata into the cell's metadata, where
+    myst-nb reads them (``mystnb.figure`` and ``mystnb.image``). A cell shows one figure."""
+    for cell in notebook.cells:
+        shown = [output.metadata[FIGURE_KEY] for output in cell.get("outputs", [])
+                 if FIGURE_KEY in output.get("metadata", {})]
+        if len(shown) > 1:
+            raise ValueError(f"one cell shows the figures {[f['name'] for f in shown]}: "
+                             "draw each figure in a cell of its own")
+        if shown:
+            figure = shown[0]
+            cell.metadata["mystnb"] = {
+                "figure": {"name": figure["name"], "caption": figure["caption"]},
+                "image": {"alt": figure["alt"]}}
 
 
 def git_state() -> dict:
@@ -125,38 +156,56 @@ class Run:
         results_dir.mkdir(parents=True, exist_ok=True)
 
     # -- figures -------------------------------------------------------------------------
-    def figure(self, name: str, fig, data: dict, caption: str = "",
-               tolerance: dict | None = None) -> None:
-        """Save ``fig`` as ``name.png`` and the arrays it plots as ``name.npz``, then show it.
+    def figure(self, name: str, fig, data: dict, tolerance: dict, caption: str) -> None:
+        """Save ``fig`` as ``name.png`` and the arrays it plots as ``name.npz``, then show the
+        saved image as a numbered figure with its caption.
 
         ``data`` holds the numbers behind the figure: the regression tests compare them with
         the stored baselines, so put in it every array a reader would need to redraw the plot.
-        ``tolerance`` gives each array its tolerance class (``companion.pipeline.tolerance``):
-        what it must keep on a machine whose rounding differs from the baselines'. It is saved
-        as ``name.tolerance.json``; the tests fail for an array without one.
+        ``tolerance`` gives each array its tolerance class (``companion.pipeline.tolerance``;
+        keys may be patterns, see ``tolerance.resolve``): what it must keep on a machine whose
+        rounding differs from the baselines'. It is saved as ``name.tolerance.json``.
+        ``caption`` is Markdown; its first sentence is also the image's alt text, so make it
+        say what the figure shows. The figure must be legible in the site's column
+        (``style.illegible``).
+
+        The page shows the saved PNG itself, so what a reader sees is exactly what the
+        regression tests compare; the pipeline turns the caption into the figure's number,
+        caption and alt text when it publishes the notebook (:func:`figure_cells`), and the
+        prose refers to it as ``{numref}`name```.
         """
         arrays = {key: np.asarray(value) for key, value in data.items()}
         if not arrays:
             raise ValueError(f"figure '{name}' has no data: pass the arrays it plots")
-        declared = dict(tolerance or {})
-        if set(declared) - set(arrays):
-            raise ValueError(f"figure '{name}': tolerance classes for arrays it does not "
-                             f"have: {sorted(set(declared) - set(arrays))}")
-        write_declarations(self.results_dir / f"{name}.tolerance.json", declared)
-        np.savez_compressed(self.results_dir / f"{name}.npz", **arrays)
+        try:
+            classes = resolve(tolerance, arrays)
+        except ValueError as error:
+            raise ValueError(f"figure '{name}': {error}") from None
+        png = self.results_dir / f"{name}.png"
         png_metadata = {**PNG_METADATA, "Title": f"{self.chapter.name}/{name}",
                         "Description": self.command, "Source": self._git["commit"]}
-        fig.savefig(self.results_dir / f"{name}.png", metadata=png_metadata)
+        fig.savefig(png, metadata=png_metadata)
+        problems = illegible(fig)
+        if problems:
+            raise ValueError(f"figure '{name}' would not be legible on the page: "
+                             + "; ".join(problems))
+        write_declarations(self.results_dir / f"{name}.tolerance.json", classes)
+        np.savez_compressed(self.results_dir / f"{name}.npz", **arrays)
         self.figures.append(name)
-        _display(fig)
-        import matplotlib.pyplot as plt
+        from IPython.display import Image
 
-        plt.close(fig)
-        lines = [f"**{name}.** {caption}".strip(),
-                 f"<small>Reproduce: <code>{self.command}</code> (seed {self.config.seed}, "
-                 f"commit {self._git['commit'][:10]}{', dirty' if self._git['dirty'] else ''}; "
-                 f"data in <code>{name}.npz</code>)</small>"]
-        _display(_markdown("\n\n".join(lines)))
+        _display(Image(data=png.read_bytes(), format="png", width=COLUMN_PX),
+                 {FIGURE_KEY: {"name": name, "caption": self._caption(name, caption),
+                               "alt": alt_text(caption)}})
+
+    def _caption(self, name: str, caption: str) -> str:
+        """The caption, then where its data is and the command that redraws it (a code span,
+        so that it pastes as typed)."""
+        data = f"{DOWNLOADS_FROM_CHAPTER_PAGE}/{self.chapter.name}/{name}.npz"
+        dirty = ", uncommitted changes" if self._git["dirty"] else ""
+        return (f"{caption.strip()}\n\nData: <a href=\"{data}\">{name}.npz</a>. Reproduce: "
+                f"`{self.command}` (seed {self.config.seed}, commit "
+                f"{self._git['commit'][:10]}{dirty}).")
 
     # -- claims --------------------------------------------------------------------------
     def claim(self, claim_id: str, name: str, quantity: str, value, op: str, bound: float,

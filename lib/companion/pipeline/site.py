@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .execute import (BUDGET_FACTOR, ChapterFailed, Execution, Limits, RunRefused, read_failure,
                       run_chapter, say)
-from .paths import Paths
+from .paths import EXECUTION_RECORD, Paths
 from .publish import InvalidPublish
 from .registry import CHAPTERS, Chapter
 from .tables import claims_tables
@@ -154,7 +154,9 @@ def write_pages(executions: list[Execution], paths: Paths) -> None:
 
 
 def stage_downloads(paths: Paths) -> None:
-    """Copy each chapter's source and executed notebook where the site serves them."""
+    """Copy each chapter's source, executed notebook and results where the site serves them:
+    ``/downloads/<chapter>.py``, ``/downloads/<chapter>.ipynb`` and
+    ``/downloads/<chapter>/<file>`` (figures, their data, claims.json, provenance.json)."""
     folder = paths.downloads
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -162,6 +164,10 @@ def stage_downloads(paths: Paths) -> None:
         for source in (paths.source(chapter.name), paths.executed(chapter.name)):
             if source.exists():
                 shutil.copyfile(source, folder / source.name)
+        results = paths.results(chapter.name)
+        if results.exists():
+            shutil.copytree(results, folder / chapter.name,
+                            ignore=shutil.ignore_patterns(EXECUTION_RECORD))
 
 
 def build_site(paths: Paths) -> None:
