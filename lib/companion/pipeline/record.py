@@ -20,6 +20,7 @@ import platform
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
@@ -28,9 +29,10 @@ import numpy as np
 from . import registry
 from .paths import DOWNLOADS_FROM_CHAPTER_PAGE, RESULTS_ENV, Paths
 from .style import PNG_METADATA, apply_style
-from .tables import claims_tables, configuration_table
+from .tables import claims_tables, configuration_table, verdict_badge
 
-PACKAGES = ("torch", "numpy", "scipy", "matplotlib", "jupyter-book", "papermill", "jupytext")
+SCIENCE_PACKAGES = ("torch", "numpy", "scipy", "matplotlib")  # named in the rerun box
+PACKAGES = (*SCIENCE_PACKAGES, "jupyter-book", "papermill", "jupytext")
 COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
@@ -85,6 +87,17 @@ def git_state() -> dict:
     return {"commit": commit, "dirty": dirty}
 
 
+def versions() -> dict:
+    """The installed version of each package a chapter's numbers depend on (None if absent)."""
+    found = {}
+    for package in PACKAGES:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = None
+    return found
+
+
 def device_name() -> str:
     import torch
 
@@ -126,6 +139,7 @@ class Run:
         self.exploratory_results: list[dict] = []
         self.figures: list[str] = []
         self._started = time.perf_counter()
+        self.executed_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         self._git = git_state()
         results_dir.mkdir(parents=True, exist_ok=True)
 
@@ -156,14 +170,15 @@ class Run:
 
     # -- claims --------------------------------------------------------------------------
     def claim(self, claim_id: str, name: str, quantity: str, value, op: str, bound: float,
-              over: str = "seeds", known_failure: str = "") -> bool:
+              over: str = "seeds", known_failure: str = "") -> None:
         """Record the check ``value op bound`` under ``claim_id`` (e.g. "A1") and ``name``.
 
         ``value`` is a number, or a dict with one value per seed (or per spike, ...: ``over``
         names what the keys are). A dict is reduced to its worst key by :func:`worst`, the
         statement says "worst of N seeds", and the per-key values are stored with the claim.
         A claim with several parts records one row per part; it passes only if every row does.
-        A NaN value fails. The result is returned so the chapter can say what it means.
+        A NaN value fails. Recording the same check twice is an error. Nothing is returned, so
+        a claim cell shows no output; the outcome is ``run.claims[-1].passed``.
 
         ``known_failure`` says why a check is known not to reproduce in this book's
         configuration. The check is still evaluated and shown as failing, and the chapter's
@@ -179,10 +194,13 @@ class Run:
             statement = f"worst of {len(values)} {noun} ({', '.join(values)}): {quantity}"
             value = worst(values, op)
         value = float(value)
+        check = (claim_id, statement, op, float(bound))
+        if any((c.claim_id, c.statement, c.op, c.bound) == check for c in self.claims):
+            raise ValueError(f"claim {claim_id}: the check '{statement} {op} {bound}' is "
+                             "already recorded; record each check once")
         passed = math.isfinite(value) and bool(COMPARISONS[op](value, bound))
         self.claims.append(Claim(claim_id, name, statement, value, op, float(bound), passed,
                                  known_failure, values, over if values is not None else ""))
-        return passed
 
     def exploratory(self, name: str, statement: str, value: float) -> None:
         """Record a measured quantity that the chapter shows but deliberately does not assert."""
@@ -191,13 +209,13 @@ class Run:
 
     def show_claims(self) -> None:
         """Display every claim recorded so far as a table with its measured value."""
+        claims = [dataclasses.asdict(c) for c in self.claims]
         n_failed = sum(not c.passed for c in self.claims)
-        summary = (f"All {len(self.claims)} checks pass." if n_failed == 0 else
-                   f"**{n_failed} of {len(self.claims)} checks fail**: this run does not "
+        summary = (f"All {len(claims)} checks pass." if n_failed == 0 else
+                   f"**{n_failed} of {len(claims)} checks fail**: this run does not "
                    "reproduce those claims.")
-        rows = claims_tables([dataclasses.asdict(c) for c in self.claims],
-                             self.exploratory_results)
-        _display(_markdown("\n".join([summary, "", *rows])))
+        rows = claims_tables(claims, self.exploratory_results)
+        _display(_markdown("\n".join([f"{verdict_badge(claims)} {summary}", "", *rows])))
 
     def show_configuration(self) -> None:
         """Display every configuration field: its quick and paper values and why."""
@@ -212,12 +230,6 @@ class Run:
         import matplotlib
         import torch
 
-        versions = {}
-        for package in PACKAGES:
-            try:
-                versions[package] = metadata.version(package)
-            except metadata.PackageNotFoundError:
-                versions[package] = None
         return {
             "chapter": self.chapter.name,
             "mode": self.mode,
@@ -226,8 +238,9 @@ class Run:
             "seed": self.config.seed,
             "command": self.command,
             **self._git,
+            "executed_at": self.executed_at,
             "python": sys.version.split()[0],
-            "versions": versions,
+            "versions": versions(),
             "matplotlib_backend": matplotlib.get_backend(),
             "device": device_name(),
             "torch_threads": torch.get_num_threads(),
@@ -260,20 +273,31 @@ def start(chapter_name: str, mode: str = "quick", overrides: dict | None = None)
 
 
 def rerun_box(run: Run) -> str:
-    """The box at the top of a chapter: settings of this run, how to rerun it, downloads."""
+    """The box at the top of a chapter: when, where and with what this run was made, how to
+    rerun it, and its downloads (the verdict and wall time go under the title at publish)."""
     name = run.chapter.name
-    downloads = DOWNLOADS_FROM_CHAPTER_PAGE
+    folder = f"{DOWNLOADS_FROM_CHAPTER_PAGE}/{name}"
+    installed = versions()
+    stack = ", ".join(f"{package} {installed[package]}" for package in SCIENCE_PACKAGES
+                      if installed[package])
+    dirty = " (uncommitted changes)" if run._git["dirty"] else ""
     return "\n".join([
         ":::{admonition} Rerun this chapter",
-        ":class: tip",
-        f"This page was executed in **{run.mode}** mode on {device_name()}, seed "
-        f"{run.config.seed}. Rerun it from the repository root (quick mode takes about "
-        f"{run.chapter.budget_s:g} s on 2 CPU cores):",
+        ":class: note",
+        f"Executed on {run.executed_at} in **{run.mode}** mode on {device_name()}, seed "
+        f"{run.config.seed}, from commit `{run._git['commit'][:10]}`{dirty}, with Python "
+        f"{sys.version.split()[0]}, {stack}. Rerun it from the repository root (quick mode is "
+        f"budgeted at {run.chapter.budget_s:g} s on 2 CPU cores):",
         "",
-        f"`{run.command}`",
+        "```bash",
+        run.command,
+        "```",
         "",
         "Add `--mode paper` for the paper-sized configuration or `-p name=value` to change one "
-        f"parameter (`python -m companion list` shows them). Download this chapter as "
-        f'<a href="{downloads}/{name}.ipynb">notebook (.ipynb)</a> or as its '
-        f'<a href="{downloads}/{name}.py">jupytext source (.py)</a>.',
+        "parameter (`python -m companion list` shows them). Download this chapter as "
+        f'<a href="{DOWNLOADS_FROM_CHAPTER_PAGE}/{name}.ipynb">notebook (.ipynb)</a> or as '
+        f'its <a href="{DOWNLOADS_FROM_CHAPTER_PAGE}/{name}.py">jupytext source (.py)</a>, '
+        f'and its results: <a href="{folder}/claims.json">claims.json</a> (every check and '
+        f'value) and <a href="{folder}/provenance.json">provenance.json</a> (parameters, '
+        "versions, device, wall time).",
         ":::"])
