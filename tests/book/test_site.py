@@ -35,6 +35,8 @@ TEX_OUTSIDE_MATH = re.compile(r"\\[a-zA-Z]{2,}|(?<![\\$])\$(?!\$)")
 # Three words in a row (not TeX commands) in a typeset formula: prose swallowed by a $ that
 # paired with the wrong partner.
 PROSE_IN_MATH = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}(?:[ ,.;:]+(?<![\\])[a-zA-Z]{2,}){2,}")
+# Words a reader cannot follow: the book's internal notes, which readers do not have.
+INTERNAL_WORDS = re.compile(r"\b(?:the spec|spec's|spec:)|pipeline_notes|\bshared/", re.I)
 TEX_TEXT = re.compile(r"\\(?:text|mathrm|operatorname|textrm|mbox|rm|mathit|mathsf)\s*"
                       r"(\{[^{}]*\}|[a-zA-Z]+)")
 
@@ -187,6 +189,8 @@ def test_page_reads_well(visit, page_path, size):
         assert raw == 0, f"{page_path}: {raw} math elements left as raw TeX"
     problems = math_problems(page)
     assert not problems, f"{page_path}:\n" + "\n".join(problems)
+    internal = INTERNAL_WORDS.findall(page.page.locator("article").inner_text())
+    assert not internal, f"{page_path}: words from outside the book: {internal}"
 
     assert page.page.locator("link[rel='icon']").count() == 1, f"{page_path}: no favicon"
     kind = "math" if has_math else "no math"
@@ -270,17 +274,39 @@ def test_printing_wraps_code_instead_of_cutting_it(visit, page_path):
 @pytest.mark.parametrize("page_path", CHAPTER_PAGES)
 def test_a_chapter_opens_with_its_verdict_and_hides_its_machinery(visit, page_path):
     page = visit(page_path, "desktop").page
-    first = page.locator("article section > .admonition").first
-    assert first.locator(".admonition-title").inner_text().startswith("Verdict: ")
     assert page.evaluate("() => document.querySelector('article h1').nextElementSibling"
                          ".classList.contains('admonition')"), "the verdict is not under the title"
+    verdict = page.locator("article section > .admonition").first
+    assert verdict.locator(".admonition-title").inner_text().startswith("Verdict: ")
     code = "\n".join(page.locator(".cell_input").all_inner_texts())
     for machinery in ("run = start(", "run.show_claims()", "run.finish()"):
         assert machinery not in code, f"{page_path} shows `{machinery}`"
     outputs = [text.strip() for text in page.locator(".cell_output").all_inner_texts()]
     stray = [text for text in outputs if text in ("True", "False", "None")]
     assert not stray, f"{page_path}: stray outputs {stray}"
-    assert page.locator("a[href*='colab'], a[href*='mybinder']").count() == 0
+    assert page.locator("img").count() >= 1, f"{page_path} shows no figure"
+    assert page.locator("a[href*='colab'], a[href*='mybinder']").count() == 0, \
+        "launch buttons open notebooks that no repository holds"
+    rows = page.locator("table.claims").last.locator("tbody tr").all_inner_texts()
+    ids = [re.match(r"\s*([A-Z]+)(\d+)", row).groups() for row in rows]
+    assert ids == sorted(ids, key=lambda i: (i[0], int(i[1]))), "claims out of order"
+    assert len(set(rows)) == len(rows), "a claim row repeats"
+
+
+def test_each_chapter_states_when_and_how_fast_it_ran_as_the_report_does(visit):
+    report = visit("book/generated/report.html").page.locator("article table").first
+    wall = {}
+    for row in report.locator("tbody tr").all():
+        cells = row.locator("td").all_inner_texts()
+        wall[cells[0]] = float(cells[4])
+    for page_path in CHAPTER_PAGES:
+        page = visit(page_path).page
+        verdict = page.locator("article section > .admonition").first.inner_text()
+        chapter = page_path.split("/")[-1].removesuffix(".html")
+        assert re.search(r"executed \d{4}-\d\d-\d\d \d\d:\d\d UTC", verdict), verdict
+        assert f" in {wall[chapter]:.0f} s " in verdict, (verdict, wall[chapter])
+        rerun = page.locator(".admonition", has_text="Rerun this chapter").inner_text()
+        assert "Executed on" in rerun and "torch" in rerun, rerun
 
 
 @pytest.mark.parametrize("size", list(SIZES))

@@ -288,7 +288,8 @@ def chapter_table(paths: Paths) -> list[str]:
     """Markdown of the chapter table: each chapter's verdict in this build, its result and its
     papers, cited (links relative to book/intro.md, which includes it)."""
     papers = chapter_papers(paths.root / "references.bib")
-    rows = ["| Chapter | Verdict | Result | Papers |", "|---|---|---|---|"]
+    rows = [":::{table}", ":class: companion-table chapters",  # the class: cards on a phone
+            "| Chapter | Verdict | Result | Papers |", "|---|---|---|---|"]
     for chapter in CHAPTERS.values():
         try:
             loaded = load_results(chapter, paths)
@@ -299,7 +300,7 @@ def chapter_table(paths: Paths) -> list[str]:
         cited = "; ".join(f"{{cite:t}}`{key}`" for key in papers.get(chapter.name, []))
         rows.append(f"| [{chapter.title}](chapters/{chapter.name}.ipynb) | {verdict_cell} | "
                     f"{chapter.result} | {cited or chapter.papers} |")
-    return rows
+    return [*rows, ":::"]
 
 
 def chapter_papers(bibliography: Path) -> dict[str, list[str]]:
