@@ -146,24 +146,22 @@ def report_page(executions: list[Execution], paths: Paths) -> str:
 
 def _versions_table(executions: list[Execution], paths: Paths) -> list[str]:
     """When, from which commit and with which versions each published run was made."""
-    packages = ("torch", "numpy", "scipy", "matplotlib")
     lines = ["## Provenance of the published runs", "",
              "Each chapter's `provenance.json` has every parameter, the device and the wall "
              "time from the chapter's first cell to its last.", "",
-             "| chapter | executed | commit | Python | " + " | ".join(packages)
-             + " | results |", "|---|---|---|---|" + "---|" * len(packages) + "---|"]
+             "| chapter | executed | commit | versions | results |", "|---|---|---|---|---|"]
     for e in executions:
         provenance = _provenance(e.chapter, paths)
         if not provenance:
             continue
-        versions = provenance.get("versions", {})
+        stack = ", ".join([f"Python {provenance.get('python', '–')}"]
+                          + [f"{package} {version}" for package, version
+                             in provenance.get("versions", {}).items() if version])
         folder = f"../../downloads/{e.chapter}"
-        lines.append(
-            f"| {e.chapter} | {provenance.get('executed_at', '–')} | "
-            f"`{provenance['commit'][:10]}` | {provenance.get('python', '–')} | "
-            + " | ".join(str(versions.get(package) or "–") for package in packages)
-            + f' | <a href="{folder}/claims.json">claims.json</a>, '
-              f'<a href="{folder}/provenance.json">provenance.json</a> |')
+        lines.append(f"| {e.chapter} | {provenance.get('executed_at', '–')} | "
+                     f"`{provenance['commit'][:10]}` | {stack} | "
+                     f'<a href="{folder}/claims.json">claims.json</a>, '
+                     f'<a href="{folder}/provenance.json">provenance.json</a> |')
     return lines
 
 
