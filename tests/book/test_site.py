@@ -369,6 +369,7 @@ def test_every_link_on_every_page_resolves():
     from bs4 import BeautifulSoup
 
     require(SITE.joinpath("index.html").exists(), f"no site in {SITE}: run `make book`")
+    require(find_chromium() is not None, "Chromium not found: the site has no PDF to link")
     broken = []
     for page in sorted(SITE.rglob("*.html")):
         links = BeautifulSoup(page.read_text(), "html.parser").select("a[href]")

@@ -56,7 +56,8 @@ def test_claims_tables_escape_statements_and_put_claims_in_order():
         ["A2", "A10", "C1"]
     assert all(row.count("<td data-label=") == 4 for row in rows)
     assert "<code>max_t |x_t - x*| &lt; y</code>" in table
-    assert "1e-15 ≤ 1e-12" in table and "snake_<wbr>name" in table
+    assert '<span class="number">1e-15</span> ≤ <span class="number">1e-12</span>' in table
+    assert "snake_<wbr>name" in table
     assert 'class="claim-fail"' in rows[0] and ">FAIL</span>" in rows[0]
 
 

@@ -89,6 +89,11 @@ def claim_result(passed: bool, known_failure: str) -> str:
     return result
 
 
+def number(value: float) -> str:
+    """A measured value in an HTML cell, never split across lines (``-1e-09`` stays whole)."""
+    return f'<span class="number">{format_value(value)}</span>'
+
+
 def breakable(name: str) -> str:
     """A snake_case name, escaped, that may wrap after each underscore (not mid-word)."""
     return html.escape(name).replace("_", "_<wbr>")
@@ -115,8 +120,8 @@ def claims_table(claims: list[dict]) -> str:
     rows = [html_row({"claim": f"<strong>{html.escape(c['claim_id'])}</strong> "
                                f"<code>{breakable(c['name'])}</code>",
                       "check": f"<code>{html.escape(c['statement'])}</code>",
-                      "measured vs bound": f"{format_value(c['value'])} {OPERATORS[c['op']]} "
-                                           f"{format_value(c['bound'])}",
+                      "measured vs bound": f"{number(c['value'])} {OPERATORS[c['op']]} "
+                                           f"{number(c['bound'])}",
                       "result": claim_result(c["passed"], c.get("known_failure", ""))},
                      "claim-pass" if c["passed"] else "claim-fail")
             for c in sorted(claims, key=lambda c: claim_order(c["claim_id"]))]
@@ -126,7 +131,7 @@ def claims_table(claims: list[dict]) -> str:
 def exploratory_table(exploratory: list[dict]) -> str:
     rows = [html_row({"quantity": f"<code>{breakable(e['name'])}</code>",
                       "meaning": f"<code>{html.escape(e['statement'])}</code>",
-                      "measured": format_value(e["value"])}) for e in exploratory]
+                      "measured": number(e["value"])}) for e in exploratory]
     return html_table("exploratory", rows, ["quantity", "meaning", "measured"])
 
 
