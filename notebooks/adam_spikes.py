@@ -11,42 +11,43 @@
 # %% [markdown]
 # # Adaptive preconditioners trigger loss spikes in Adam
 #
-# Train a small network with Adam and the loss falls smoothly for hundreds of steps, then jumps
-# up by a factor of 3 to 200 and falls back. Bai, Zhou, Zhao, Li, Li, Xiong, Yang, Zhang and Xu
-# trace these spikes to Adam's *preconditioner*, not to the loss landscape [Bai et al.,
-# *Adaptive Preconditioners Trigger Loss Spikes in Adam*, arXiv 2506.04805, ICML 2026]. While
-# the gradient is small, the second-moment estimate $\hat v$ forgets it at the rate $\beta_2$,
-# so the step size $\eta/\sqrt{\hat v}$ grows. Once the preconditioned curvature *along the
-# gradient* passes $2/\eta$, the iterate becomes unstable along the top mode, the loss rises,
+# Train a small network with Adam and the loss falls smoothly for hundreds of steps, then jumps up
+# by a factor of 3 to 200 and falls back. Bai, Zhou, Zhao, Li, Li, Xiong, Yang, Zhang and Xu trace
+# these spikes to Adam's *preconditioner*, not to the loss landscape {cite:p}`bai2026spikes`.
+# While the gradient is small, the second-moment estimate $\hat v$ forgets it at the rate
+# $\beta_2$, so the step size $\eta/\sqrt{\hat v}$ grows. Once the preconditioned curvature *along
+# the gradient* passes $2/\eta$, the iterate becomes unstable along the top mode, the loss rises,
 # the gradient refills $\hat v$, and the loss recovers. The raw Hessian stays far below the
 # threshold throughout.
 #
-# This chapter reproduces the mechanism on a 1-D quadratic (Part A) and on the paper's
-# two-layer tanh network (Part B), tests the mitigations (Part C), and then connects it to the
-# companion paper on degenerate minima [Bai, Zhao, Zhou, Xu, Zhang, arXiv 2603.09581, ICML
-# 2026] (Part D): the same decay of $\hat v$ gives Adam a *linear* rate on $x^4$, where GD is
-# sublinear. A last experiment, derived for this chapter, removes the decay (AMSGrad) and
-# watches both effects vanish.
+# This chapter reproduces the mechanism on a 1-D quadratic (Part A) and on the paper's two-layer
+# tanh network (Part B), tests the mitigations (Part C), and then connects it to the companion
+# paper on degenerate minima {cite:p}`bai2026degenerate` (Part D): the same decay of $\hat v$
+# gives Adam a *linear* rate on $x^4$, where GD is sublinear. A last experiment, derived for this
+# chapter, removes the decay (AMSGrad) and watches both effects vanish.
 #
 # **About the configuration.** The paper's exact hyperparameters (widths, learning rates, step
-# counts) are not reproduced here. The network, data, learning rates and step counts below are
-# a *reconstruction* of its first experiment, validated on a CPU; no official code is known.
-# The definitions of $\hat H$ and $\lambda_{\rm grad}$ follow published summaries of the paper
-# and Lemma 1 of Tang, Chen and Liu (arXiv 2609.18314). Two pieces are *derived for this
-# chapter*, not quoted from the paper: the equivalence of the threshold $2/\eta$ on $\hat H$
-# with Cohen et al.'s adaptive edge of stability, and the $2\times2$ frozen-preconditioner check
-# below. The claims test the mechanism and its relative timing, never absolute step numbers:
-# after the first spikes Adam's trajectory is chaotic. Rounding-level changes (the gradient by
-# autograd instead of by hand) leave the first two spikes in place and move every later one.
+# counts) are not reproduced here. The network, data, learning rates and step counts below are a
+# *reconstruction* of its first experiment, validated on a CPU; no official code is known. The
+# definitions of $\hat H$ and $\lambda_{\rm grad}$ follow published summaries of the paper and
+# Lemma 1 of {cite:t}`tang2026phase`. Two pieces are *derived for this chapter*, not quoted
+# from the paper: the equivalence of the threshold $2/\eta$ on $\hat H$ with the adaptive edge of
+# stability of {cite:t}`cohen2022adaptive`, and the $2\times2$ frozen-preconditioner check
+# below. The claims test the mechanism and its relative timing, never absolute step numbers: after
+# the first spikes Adam's trajectory is chaotic. Rounding-level changes (the gradient by autograd
+# instead of by hand) leave the first two spikes in place and move every later one.
 
 # %% tags=["parameters", "remove-cell"]
 mode = "quick"
 overrides = {}
 
 # %% [markdown]
-# Every parameter of the chapter, with its quick- and paper-mode values and the reason for it:
+# How this page was made and how to rerun it, then every parameter of the chapter with its quick-
+# and paper-mode values and the reason for it:
 
-# %%
+# %% tags=["remove-input"]
+import itertools
+
 import numpy as np
 
 from companion import plotting
@@ -84,7 +85,7 @@ run.show_configuration()
 #
 # with determinant $\beta_1$ and trace $1+\beta_1-\alpha(1-\beta_1)a$. An eigenvalue equals $-1$
 # exactly when $\alpha(1-\beta_1)a=2(1+\beta_1)$, i.e. when $\hat H\eta/2=1$. The threshold on
-# $\hat H$ is therefore Cohen et al.'s adaptive edge of stability
+# $\hat H$ is therefore the adaptive edge of stability of {cite:t}`cohen2022adaptive`
 # $\lambda_{\max}(PH)<(2+2\beta_1)/((1-\beta_1)\eta)$ ($=38/\eta$ at $\beta_1=0.9$), up to the
 # factor $1-\beta_1^t$. All curvatures below are scaled by $\eta/2$, so the threshold is 1.
 #
@@ -459,16 +460,16 @@ run.exploratory("torch_amsgrad_spikes", "max over seeds of spike count with "
 # %% [markdown]
 # ## Part D (bonus): Adam on a degenerate minimum
 #
-# On $L=x^k/k$ with $k>2$ the minimum is degenerate: the Hessian vanishes there. GD follows
-# the gradient flow $x=(1+(k-2)\eta t)^{-1/(k-2)}$ and converges sublinearly,
-# $L\sim t^{-k/(k-2)}$; heavy ball does the same at the effective rate $\eta/(1-\mu)$. Bai, Zhao,
-# Zhou, Xu and Zhang prove that Adam converges *linearly* [arXiv 2603.09581]. Their Adam has
-# $m_0=g_0$, $v_0=g_0^2$, $\epsilon=0$ and no bias correction; $x_0=1$, $\eta=10^{-3}$,
-# $\beta_1=0.9$. The mechanism is the one of Part A seen from the other side: once $g^2\ll v$,
-# $v\propto\beta_2^t$, and a step proportional to $x$ requires $x_{t+1}/x_t=q$ with
-# $q^{k-2}=\sqrt{\beta_2}$, i.e. a per-step log-loss slope $k\ln\beta_2/(2(k-2))$, which is
-# $\ln\beta_2$ at $k=4$. We fit it while $10^{-45}<|x|<10^{-10}$ (below, $g^2=x^6$ underflows
-# float64; the run stops when $v$ itself reaches the subnormal range).
+# On $L=x^k/k$ with $k>2$ the minimum is degenerate: the Hessian vanishes there. GD follows the
+# gradient flow $x=(1+(k-2)\eta t)^{-1/(k-2)}$ and converges sublinearly, $L\sim t^{-k/(k-2)}$;
+# heavy ball does the same at the effective rate $\eta/(1-\mu)$. Bai, Zhao, Zhou, Xu and Zhang
+# prove that Adam converges *linearly* {cite:p}`bai2026degenerate`. Their Adam has $m_0=g_0$,
+# $v_0=g_0^2$, $\epsilon=0$ and no bias correction; $x_0=1$, $\eta=10^{-3}$, $\beta_1=0.9$. The
+# mechanism is the one of Part A seen from the other side: once $g^2\ll v$, $v\propto\beta_2^t$,
+# and a step proportional to $x$ requires $x_{t+1}/x_t=q$ with $q^{k-2}=\sqrt{\beta_2}$, i.e. a
+# per-step log-loss slope $k\ln\beta_2/(2(k-2))$, which is $\ln\beta_2$ at $k=4$. We fit it while
+# $10^{-45}<|x|<10^{-10}$ (below, $g^2=x^6$ underflows float64; the run stops when $v$ itself
+# reaches the subnormal range).
 #
 # The fixed point is stable iff $\beta_1<\beta_2^{k/(2(k-2))}$ and exists iff
 # $\beta_1<\beta_2^{(k-1)/(2(k-2))}$: three regimes, shown with $\beta_2\in\{0.91,0.895,0.8\}$.
@@ -680,8 +681,14 @@ run.exploratory("secant_log_correlation", "min over spikes of corr(log secant, l
 # %% [markdown]
 # ## Summary
 
-# %%
+# %% tags=["remove-input"]
 run.show_claims()
 
-# %%
+# %% [markdown]
+# ## References
+#
+# The papers this chapter cites are listed, each with a link to it, on the book's
+# [references page](../references.md).
+
+# %% tags=["remove-cell"]
 run.finish()

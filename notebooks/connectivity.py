@@ -11,20 +11,20 @@
 # %% [markdown]
 # # Connectivity and implicit regularization
 #
-# The chapter on [incremental rank learning](incremental_rank.ipynb) followed gradient descent
-# on a factorised matrix from a tiny initialisation: it learns the best rank-1 approximation,
-# then the best rank-2 one, and so on. There every measurement saw the whole matrix. In
-# *matrix completion* we see only some entries, and infinitely many matrices agree with them.
-# Which one does gradient descent pick? Gunasekar et al. conjectured the one of smallest
-# nuclear norm; Arora et al. and Razin and Cohen found cases where GD prefers low rank
-# instead, even when that costs nuclear norm.
+# The chapter on [incremental rank learning](incremental_rank.ipynb) followed gradient descent on
+# a factorised matrix from a tiny initialisation: it learns the best rank-1 approximation, then
+# the best rank-2 one, and so on. There every measurement saw the whole matrix. In *matrix
+# completion* we see only some entries, and infinitely many matrices agree with them. Which one
+# does gradient descent pick? {cite:t}`gunasekar2017implicit` conjectured the one of smallest
+# nuclear norm; {cite:t}`arora2019implicit` and {cite:t}`razin2020implicit` found cases
+# where GD prefers low rank instead, even when that costs nuclear norm.
 #
-# Bai, Zhao and Zhang [NeurIPS 2024, arXiv 2405.13721] settle which of the two happens, and
+# {cite:t}`bai2024connectivity` settle which of the two happens, and
 # when: "the connectivity of observed data plays a crucial role in the implicit bias, with a
 # transition from low nuclear norm to low rank as data shifts from disconnected to connected
 # with increased observations". They describe training as a "hierarchy of intrinsic invariant
 # manifolds in the loss landscape" traversed from low rank to high rank, and so extend the
-# Greedy Low-Rank Learning (GLRL) picture of Li, Luo and Lyu [ICLR 2021] that chapter 1 checks
+# Greedy Low-Rank Learning (GLRL) picture of {cite:t}`li2021glrl` that chapter 1 checks
 # on matrix sensing.
 #
 # This chapter reproduces, on small problems where everything can be computed exactly:
@@ -53,7 +53,8 @@
 mode = "quick"
 overrides = {}
 
-# %%
+# %% tags=["remove-input"]
+import matplotlib.pyplot as plt
 import numpy as np
 
 from companion import plotting
@@ -922,7 +923,7 @@ run.exploratory("gaussian_kappa_connected", "median kappa of all connected Gauss
 # %% [markdown]
 # ## Beyond the paper: GLRL on disconnected data
 #
-# GLRL [Li, Luo, Lyu 2021] is the $\alpha\to0$ limit of gradient flow on a factorised model
+# GLRL {cite:p}`li2021glrl` is the $\alpha\to0$ limit of gradient flow on a factorised model
 # when the data are generic. It starts from the empty factorisation and repeats: take the top
 # singular pair $(u,v)$ of the negative gradient $-P\odot(W-M^*)$; stop if its singular value
 # is below $10^{-9}$; otherwise append $\sqrt\varepsilon\,u$ to $A$ and $\sqrt\varepsilon\,v$ to
@@ -1037,25 +1038,14 @@ run.exploratory("balance_drift_e4", f"max |A^T A - B^T B| at the end of E4, "
 # %% [markdown]
 # ## Claims
 
-# %%
+# %% tags=["remove-input"]
 run.show_claims()
 
 # %% [markdown]
 # ## References
 #
-# - Z. Bai, J. Zhao, Y. Zhang. *Connectivity Shapes Implicit Regularization in Matrix
-#   Factorization Models for Matrix Completion.* NeurIPS 2024; arXiv
-#   [2405.13721](https://arxiv.org/abs/2405.13721).
-# - Z. Li, Y. Luo, K. Lyu. *Towards Resolving the Implicit Bias of Gradient Descent for Matrix
-#   Factorization: Greedy Low-Rank Learning.* ICLR 2021; arXiv
-#   [2012.09839](https://arxiv.org/abs/2012.09839).
-# - S. Gunasekar, B. Woodworth, S. Bhojanapalli, B. Neyshabur, N. Srebro. *Implicit
-#   Regularization in Matrix Factorization.* NeurIPS 2017; arXiv
-#   [1705.09280](https://arxiv.org/abs/1705.09280).
-# - S. Arora, N. Cohen, W. Hu, Y. Luo. *Implicit Regularization in Deep Matrix
-#   Factorization.* NeurIPS 2019; arXiv [1905.13655](https://arxiv.org/abs/1905.13655).
-# - N. Razin, N. Cohen. *Implicit Regularization in Deep Learning May Not Be Explainable by
-#   Norms.* NeurIPS 2020; arXiv [2005.06398](https://arxiv.org/abs/2005.06398).
+# The papers this chapter cites are listed, each with a link to it, on the book's
+# [references page](../references.md).
 
-# %%
+# %% tags=["remove-cell"]
 run.finish()

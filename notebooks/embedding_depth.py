@@ -14,8 +14,7 @@
 # Take a critical point of a network, insert a layer anywhere, and choose the new layer so that
 # it computes an affine map on the training inputs: the deeper network produces the same outputs
 # and is again at a critical point. Bai, Luo, Xu and Zhang call this a *critical lifting*
-# [Bai, Luo, Xu, Zhang, *Embedding Principle in Depth for the Loss Landscape Analysis of Deep
-# Neural Networks*, arXiv 2205.13283; CSIAM Trans. Appl. Math. 5 (2024)]. A local minimum can
+# {cite:p}`bai2024embedding`. A local minimum can
 # lift to a strict saddle; the lifted points have *layer linearization* (some layers compute
 # linearly on the training data); small-initialisation training of deep nets stalls at such
 # points; batch normalisation (BN) suppresses layer linearization; and more data shrinks the
@@ -40,7 +39,8 @@
 mode = "quick"
 overrides = {}
 
-# %%
+# %% tags=["remove-input"]
+import matplotlib.pyplot as plt
 import numpy as np
 
 from companion import plotting
@@ -535,8 +535,14 @@ run.exploratory("t_half_ratio_more_data", f"median t_half(n={n_many}) / median t
 # %% [markdown]
 # ## Claims
 
-# %%
+# %% tags=["remove-input"]
 run.show_claims()
 
-# %%
+# %% [markdown]
+# ## References
+#
+# The papers this chapter cites are listed, each with a link to it, on the book's
+# [references page](../references.md).
+
+# %% tags=["remove-cell"]
 run.finish()

@@ -11,21 +11,20 @@
 # %% [markdown]
 # # Incremental rank learning
 #
-# Run gradient descent on a low-rank matrix problem, starting from a tiny initialisation. It
-# does not recover the answer all at once. It learns the best rank-1 approximation, waits
-# there, learns the best rank-2 approximation, waits again, and goes on until it reaches the
-# ground truth. Jin, Li, Lyu, Du and Lee prove this for symmetric matrix sensing: GD
-# "sequentially learns solutions with increasing ranks until it recovers the ground truth",
-# and this also holds when the factorisation has fewer columns than the rank of the ground
-# truth [Jin et al., ICML 2023, arXiv 2301.11500]. Li, Luo and Lyu had earlier shown that, for
-# depth 2 and an initialisation that tends to zero, gradient flow becomes *Greedy Low-Rank
-# Learning* (GLRL), an algorithm that adds one rank at a time [Li, Luo, Lyu, ICLR 2021,
-# arXiv 2012.09839].
+# Run gradient descent on a low-rank matrix problem, starting from a tiny initialisation. It does
+# not recover the answer all at once. It learns the best rank-1 approximation, waits there, learns
+# the best rank-2 approximation, waits again, and goes on until it reaches the ground truth. Jin,
+# Li, Lyu, Du and Lee prove this for symmetric matrix sensing: GD "sequentially learns solutions
+# with increasing ranks until it recovers the ground truth", and this also holds when the
+# factorisation has fewer columns than the rank of the ground truth
+# {cite:p}`jin2023incremental`. Li, Luo and Lyu had earlier shown that, for depth 2 and an
+# initialisation that tends to zero, gradient flow becomes *Greedy Low-Rank Learning* (GLRL), an
+# algorithm that adds one rank at a time {cite:p}`li2021glrl`.
 #
-# This chapter reproduces both statements numerically. It also compares the whole GD
-# trajectory with the GLRL trajectory as the initialisation shrinks, and, after Xiong, Ding and
-# Du [ICLR 2024], shows what over-parameterisation costs in the last stage: 1/t convergence
-# instead of linear, unless the factorisation is asymmetric.
+# This chapter reproduces both statements numerically. It also compares the whole GD trajectory
+# with the GLRL trajectory as the initialisation shrinks, and, after
+# {cite:t}`xiong2024overparameterization`, shows what over-parameterisation costs in the last
+# stage: 1/t convergence instead of linear, unless the factorisation is asymmetric.
 #
 # **About the configuration.** This chapter does not use the experimental settings of the
 # paper's Section 6. The dimension $d$, number of measurements $m$, spectrum $\sigma$,
@@ -38,7 +37,7 @@
 mode = "quick"
 overrides = {}
 
-# %%
+# %% tags=["remove-input"]
 import matplotlib
 import numpy as np
 
@@ -341,7 +340,7 @@ run.claim("A5", "under_parameterized", f"|E(W_T)/E(X_{k}) - 1|, k={k}", under.fi
 # %% [markdown]
 # ## Beyond the paper: GD next to Greedy Low-Rank Learning
 #
-# GLRL [Li, Luo, Lyu 2021] starts from $U$ empty and repeats three steps:
+# GLRL {cite:p}`li2021glrl` starts from $U$ empty and repeats three steps:
 #
 # 1. Take $v$, the top eigenvector of $-\frac1m\sum_i r_iA_i$: the direction in which adding
 #    rank lowers the loss fastest.
@@ -425,20 +424,20 @@ run.claim("A6", "glrl_path", f"H(alpha={alphas[0]:g})", glrl.largest_distances, 
 # %% [markdown]
 # ## Beyond the paper: how fast is the last stage?
 #
-# Once the staircase is climbed, over-parameterisation has a price. Xiong, Ding and Du [ICLR 2024,
-# arXiv 2310.01769] show that
-# symmetric GD with $k>r$ converges only sublinearly (their lower bound: the loss is
-# $\Omega(1/T^2)$, so $\|W_T-X^*\|_F$ decays no faster than $1/T$), whereas at $k=r$ it
-# converges linearly, and the asymmetric parameterisation $W=FG^\top$ at $k=d$ is linear again,
-# at a rate $\exp(-\Omega(\alpha^2T))$ that depends on the initialisation scale and on the
-# imbalance between $F$ and $G$. We run all three from $\alpha=0.3$ towards the same $X^*$, on
-# every seed, with $T$ = `rate_steps`. The asymmetric run needs non-symmetric Gaussian
-# measurements $A_i$ (with symmetric ones the antisymmetric part of $FG^\top$ is invisible to
-# the loss) and minimises $\frac1{2m}\sum_i\langle A_i,FG^\top-X^*\rangle^2$ with the same step
-# size (`companion.incremental_rank.asymmetric`). These settings are this book's
-# reconstruction, not the paper's. On the log-log axes of {numref}`fig5_convergence_rates` a
-# $1/t$ decay is a straight line of slope $-1$ (dotted), and linear convergence is a curve
-# that bends down ever faster, until it meets the float64 floor near $10^{-15}$.
+# Once the staircase is climbed, over-parameterisation has a price.
+# {cite:t}`xiong2024overparameterization` show that symmetric GD with $k>r$ converges only
+# sublinearly (their lower bound: the loss is $\Omega(1/T^2)$, so $\|W_T-X^*\|_F$ decays no faster
+# than $1/T$), whereas at $k=r$ it converges linearly, and the asymmetric parameterisation
+# $W=FG^\top$ at $k=d$ is linear again, at a rate $\exp(-\Omega(\alpha^2T))$ that depends on the
+# initialisation scale and on the imbalance between $F$ and $G$. We run all three from
+# $\alpha=0.3$ towards the same $X^*$, on every seed, with $T$ = `rate_steps`. The asymmetric run
+# needs non-symmetric Gaussian measurements $A_i$ (with symmetric ones the antisymmetric part of
+# $FG^\top$ is invisible to the loss) and minimises
+# $\frac1{2m}\sum_i\langle A_i,FG^\top-X^*\rangle^2$ with the same step size
+# (`companion.incremental_rank.asymmetric`). These settings are this book's reconstruction, not
+# the paper's. On the log-log axes of {numref}`fig5_convergence_rates` a $1/t$ decay is a
+# straight line of slope $-1$ (dotted), and linear convergence is a curve that bends down ever
+# faster, until it meets the float64 floor near $10^{-15}$.
 
 # %%
 rates = experiment.convergence_rates(cfg)
@@ -507,21 +506,14 @@ for s, tail, ratios in zip(levels, heights.population_tails, heights.ratios.T):
 # %% [markdown]
 # ## Claims
 
-# %%
+# %% tags=["remove-input"]
 run.show_claims()
 
 # %% [markdown]
 # ## References
 #
-# - J. Jin, Z. Li, K. Lyu, S. S. Du, J. D. Lee. *Understanding Incremental Learning of Gradient
-#   Descent: A Fine-grained Analysis of Matrix Sensing.* ICML 2023, PMLR 202:15200–15238;
-#   arXiv [2301.11500](https://arxiv.org/abs/2301.11500).
-# - Z. Li, Y. Luo, K. Lyu. *Towards Resolving the Implicit Bias of Gradient Descent for Matrix
-#   Factorization: Greedy Low-Rank Learning.* ICLR 2021; arXiv
-#   [2012.09839](https://arxiv.org/abs/2012.09839).
-# - N. Xiong, L. Ding, S. S. Du. *How Over-Parameterization Slows Down Gradient Descent in Matrix
-#   Sensing: The Curses of Symmetry and Initialization.* ICLR 2024; arXiv
-#   [2310.01769](https://arxiv.org/abs/2310.01769).
+# The papers this chapter cites are listed, each with a link to it, on the book's
+# [references page](../references.md).
 
-# %%
+# %% tags=["remove-cell"]
 run.finish()

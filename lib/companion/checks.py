@@ -54,12 +54,12 @@ class Check:
         numbers = [float(v) for v in self.values.values()]
         if not numbers or any(math.isnan(v) for v in numbers):
             return math.nan
-        return max(numbers) if self.op in UPPER else min(numbers)
+        return float(max(numbers) if self.op in UPPER else min(numbers))
 
     @property
     def passed(self) -> bool:
         value = self.worst
-        return math.isfinite(value) and holds(value, self.op, self.bound)
+        return bool(math.isfinite(value) and holds(value, self.op, float(self.bound)))
 
 
 def holds(value: float, op: str, bound: float) -> bool:

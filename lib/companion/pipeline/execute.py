@@ -36,9 +36,10 @@ from pathlib import Path
 
 from ..numerics import pinned_environment
 from ..params import ParameterError
-from .paths import RESULTS_ENV, Paths
+from .paths import DOWNLOADS_FROM_CHAPTER_PAGE, RESULTS_ENV, Paths
 from .publish import InvalidPublish, check_files, publish, read_record
 from .registry import Chapter, make_config
+from .tables import verdict_admonition
 
 BUDGET_FACTOR = 2.0  # a quick run over this many times its budget has failed
 PAPER_TIMEOUT_S = 12 * 3600.0  # paper mode: the longest chapter is estimated at a few hours
@@ -321,7 +322,7 @@ def _run_kernel(chapter: Chapter, mode: str, overrides: dict, time_allowed: tupl
     if missing:
         raise ChapterFailed(f"chapter '{chapter.name}' finished without writing "
                             f"{', '.join(missing)}: its last cell must call run.finish()")
-    _hide_injected_parameters(staged_notebook)
+    _prepare_page(staged_notebook, staged_results, wall_s)
     return wall_s
 
 
@@ -368,9 +369,10 @@ def _os_failure(chapter: Chapter, error: OSError, paths: Paths) -> str:
     return f"chapter '{chapter.name}' could not be run or published: {error}"
 
 
-def _hide_injected_parameters(notebook_path: Path) -> None:
-    """Hide papermill's injected-parameters cell: the chapter's rerun box says the same; and
-    number and caption the figures (:func:`record.figure_cells`)."""
+def _prepare_page(notebook_path: Path, results: Path, wall_s: float) -> None:
+    """Make the executed notebook the chapter's page: hide papermill's injected-parameters cell
+    (the rerun box says the same), number and caption the figures
+    (:func:`record.figure_cells`) and put the verdict of the run under the title."""
     import nbformat
 
     from .record import figure_cells
@@ -381,6 +383,17 @@ def _hide_injected_parameters(notebook_path: Path) -> None:
         tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
             cell.metadata["tags"] = [*tags, "remove-cell"]
+    claims = json.loads((results / "claims.json").read_text())
+    provenance = json.loads((results / "provenance.json").read_text())
+    box = verdict_admonition(claims, provenance, wall_s,
+                             f"{DOWNLOADS_FROM_CHAPTER_PAGE}/{claims['chapter']}")
+    title = next((cell for cell in notebook.cells
+                  if cell.cell_type == "markdown" and cell.source.startswith("# ")), None)
+    if title is None:
+        notebook.cells.insert(0, nbformat.v4.new_markdown_cell(box))
+    else:
+        heading, _, text = title.source.partition("\n")
+        title.source = f"{heading}\n\n{box}\n{text}"
     nbformat.write(notebook, notebook_path)
 
 

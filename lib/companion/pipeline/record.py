@@ -14,25 +14,27 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
 import platform
+import re
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-from ..numerics import fingerprint
 from ..checks import Check
+from ..numerics import fingerprint
 from . import registry
 from .paths import DOWNLOADS_FROM_CHAPTER_PAGE, RESULTS_ENV, Paths
 from .style import COLUMN_PX, PNG_METADATA, apply_style, illegible
+from .tables import claims_tables, configuration_table, verdict_badge
 from .tolerance import resolve, write_declarations
-from .tables import claims_tables, configuration_table
 
-PACKAGES = ("torch", "numpy", "scipy", "matplotlib", "jupyter-book", "papermill", "jupytext")
+SCIENCE_PACKAGES = ("torch", "numpy", "scipy", "matplotlib")  # named in the rerun box
+PACKAGES = (*SCIENCE_PACKAGES, "jupyter-book", "papermill", "jupytext")
 FIGURE_KEY = "companion_figure"  # output metadata of a figure: its name, caption and alt text
 
 
@@ -107,6 +109,17 @@ def git_state() -> dict:
     return {"commit": commit, "dirty": dirty}
 
 
+def versions() -> dict:
+    """The installed version of each package a chapter's numbers depend on (None if absent)."""
+    found = {}
+    for package in PACKAGES:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = None
+    return found
+
+
 def device_name() -> str:
     import torch
 
@@ -152,6 +165,7 @@ class Run:
         self.exploratory_results: list[dict] = []
         self.figures: list[str] = []
         self._started = time.perf_counter()
+        self.executed_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         self._git = git_state()
         results_dir.mkdir(parents=True, exist_ok=True)
 
@@ -209,19 +223,17 @@ class Run:
 
     # -- claims --------------------------------------------------------------------------
     def claim(self, claim_id: str, name: str, quantity: str, value, op: str, bound: float,
-              over: str = "seeds", known_failure: str = "") -> bool:
+              over: str = "seeds", known_failure: str = "") -> None:
         """Record the claim ``value op bound`` under ``claim_id`` (e.g. "A1") and ``name``: a
         shorthand for :meth:`check` with a :class:`~companion.checks.Check` of kind "claim".
 
         ``value`` is a number, or a dict with one value per seed (or per spike, ...: ``over``
-        names what the keys are), reduced to its worst key. The result is returned so the
-        chapter can say what it means.
+        names what the keys are), reduced to its worst key. Nothing is returned, so a claim
+        cell shows no output; the outcome is ``run.claims[-1].passed``.
         """
         values = value if isinstance(value, dict) else {"": value}
-        measured = Check(claim_id, name, quantity, op, float(bound), values, over=over,
-                         known_failure=known_failure)
-        self.check(measured)
-        return measured.passed
+        self.check(Check(claim_id, name, quantity, op, float(bound), values, over=over,
+                         known_failure=known_failure))
 
     def check(self, check: Check) -> None:
         """Record a measured claim or consistency check.
@@ -229,6 +241,7 @@ class Run:
         A check keyed by seeds (or spikes, ...) is shown as its worst key, its statement says
         "worst of N seeds", and every key's value is stored with it. A claim with several parts
         records one row per part; it passes only if every row does. A NaN value fails.
+        Recording the same check twice is an error.
 
         ``known_failure`` says why a claim is known not to reproduce in this book's
         configuration. It is still evaluated and shown as failing, and the chapter's verdict
@@ -242,10 +255,14 @@ class Run:
             noun = (check.over[:-1] if len(values) == 1 and check.over.endswith("s")
                     else check.over)
             statement = f"worst of {len(values)} {noun} ({', '.join(values)}): {check.quantity}"
-        self.claims.append(Claim(check.id, check.name, statement, check.worst, check.op,
-                                 float(check.bound), check.passed, check.known_failure, values,
-                                 check.over if keyed else "", check.kind, check.scope,
-                                 check.in_scope, check.why))
+        same = (check.id, statement, check.op, float(check.bound))
+        if any((c.claim_id, c.statement, c.op, c.bound) == same for c in self.claims):
+            raise ValueError(f"claim {check.id}: the check '{statement} {check.op} "
+                             f"{check.bound}' is already recorded; record each check once")
+        self.claims.append(Claim(check.id, check.name, statement, float(check.worst),
+                                 check.op, float(check.bound), bool(check.passed),
+                                 check.known_failure, values, check.over if keyed else "",
+                                 check.kind, check.scope, bool(check.in_scope), check.why))
 
     def exploratory(self, name: str, statement: str, value: float) -> None:
         """Record a measured quantity that the chapter shows but deliberately does not assert."""
@@ -254,13 +271,13 @@ class Run:
 
     def show_claims(self) -> None:
         """Display every claim recorded so far as a table with its measured value."""
+        claims = [dataclasses.asdict(c) for c in self.claims]
         n_failed = sum(not c.passed for c in self.claims)
-        summary = (f"All {len(self.claims)} checks pass." if n_failed == 0 else
-                   f"**{n_failed} of {len(self.claims)} checks fail**: this run does not "
+        summary = (f"All {len(claims)} checks pass." if n_failed == 0 else
+                   f"**{n_failed} of {len(claims)} checks fail**: this run does not "
                    "reproduce those claims.")
-        rows = claims_tables([dataclasses.asdict(c) for c in self.claims],
-                             self.exploratory_results)
-        _display(_markdown("\n".join([summary, "", *rows])))
+        rows = claims_tables(claims, self.exploratory_results)
+        _display(_markdown("\n".join([f"{verdict_badge(claims)} {summary}", "", *rows])))
 
     def show_configuration(self) -> None:
         """Display every configuration field: its quick and paper values and why."""
@@ -275,12 +292,6 @@ class Run:
         import matplotlib
         import torch
 
-        versions = {}
-        for package in PACKAGES:
-            try:
-                versions[package] = metadata.version(package)
-            except metadata.PackageNotFoundError:
-                versions[package] = None
         return {
             "chapter": self.chapter.name,
             "mode": self.mode,
@@ -289,8 +300,9 @@ class Run:
             "seed": self.config.seed,
             "command": self.command,
             **self._git,
+            "executed_at": self.executed_at,
             "python": sys.version.split()[0],
-            "versions": versions,
+            "versions": versions(),
             "matplotlib_backend": matplotlib.get_backend(),
             "device": device_name(),
             "torch_threads": torch.get_num_threads(),
@@ -324,20 +336,31 @@ def start(chapter_name: str, mode: str = "quick", overrides: dict | None = None)
 
 
 def rerun_box(run: Run) -> str:
-    """The box at the top of a chapter: settings of this run, how to rerun it, downloads."""
+    """The box at the top of a chapter: when, where and with what this run was made, how to
+    rerun it, and its downloads (the verdict and wall time go under the title at publish)."""
     name = run.chapter.name
-    downloads = DOWNLOADS_FROM_CHAPTER_PAGE
+    folder = f"{DOWNLOADS_FROM_CHAPTER_PAGE}/{name}"
+    installed = versions()
+    stack = ", ".join(f"{package} {installed[package]}" for package in SCIENCE_PACKAGES
+                      if installed[package])
+    dirty = " (uncommitted changes)" if run._git["dirty"] else ""
     return "\n".join([
         ":::{admonition} Rerun this chapter",
-        ":class: tip",
-        f"This page was executed in **{run.mode}** mode on {device_name()}, seed "
-        f"{run.config.seed}. Rerun it from the repository root (quick mode takes about "
-        f"{run.chapter.budget_s:g} s on 2 CPU cores):",
+        ":class: note",
+        f"Executed on {run.executed_at} in **{run.mode}** mode on {device_name()}, seed "
+        f"{run.config.seed}, from commit `{run._git['commit'][:10]}`{dirty}, with Python "
+        f"{sys.version.split()[0]}, {stack}. Rerun it from the repository root (quick mode is "
+        f"budgeted at {run.chapter.budget_s:g} s on 2 CPU cores):",
         "",
-        f"`{run.command}`",
+        "```bash",
+        run.command,
+        "```",
         "",
         "Add `--mode paper` for the paper-sized configuration or `-p name=value` to change one "
-        f"parameter (`python -m companion list` shows them). Download this chapter as "
-        f'<a href="{downloads}/{name}.ipynb">notebook (.ipynb)</a> or as its '
-        f'<a href="{downloads}/{name}.py">jupytext source (.py)</a>.',
+        "parameter (`python -m companion list` shows them). Download this chapter as "
+        f'<a href="{DOWNLOADS_FROM_CHAPTER_PAGE}/{name}.ipynb">notebook (.ipynb)</a> or as '
+        f'its <a href="{DOWNLOADS_FROM_CHAPTER_PAGE}/{name}.py">jupytext source (.py)</a>, '
+        f'and its results: <a href="{folder}/claims.json">claims.json</a> (every check and '
+        f'value) and <a href="{folder}/provenance.json">provenance.json</a> (parameters, '
+        "versions, device, wall time).",
         ":::"])
