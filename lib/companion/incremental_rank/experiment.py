@@ -52,7 +52,7 @@ def gap_ratios(sigmas) -> np.ndarray:
 
 def approach_exponents(sigmas) -> np.ndarray:
     """p_s = 2 (1 - rho_s)^2 / (1 + rho_s): min_t dist_s(t) ~ alpha^(p_s) (chapter section
-    "What holds where"). The misalignment with X_s left by the stage decays at rate
+    "The staircase"). The misalignment with X_s left by the stage decays at rate
     sigma_s - sigma_(s+1) while lambda_(s+1), already alpha^(2 (1 - rho_s)), grows at rate
     2 sigma_(s+1); their sum is smallest at alpha^(p_s)."""
     rho = gap_ratios(sigmas)
