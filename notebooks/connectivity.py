@@ -139,10 +139,12 @@ cfg = run.config
 run.show_configuration()
 
 # %% [markdown]
-# **How the claims are scoped.** Each claim names the initialisation scales, the seeds and the
-# pattern family it covers. A value "worst of N seeds" is the worst over the seeds listed in
-# the statement; the seeds are initialisations, and run $s$ of experiment E$x$ starts from
-# `default_rng((x, s))`. The experiments E1–E7 each run all their seeds, patterns and scales
+# **How the claims are scoped.** Each claim declares its *scope*, the initialisation scales and
+# the pattern family its statement covers, and says why its bound has the value it has; where
+# the chapter's facts say how a quantity scales with $\alpha$, the bound scales with it. A value
+# "worst of N seeds" is the worst over the seeds listed in the statement; the seeds are
+# initialisations, and run $s$ of experiment E$x$ starts from `default_rng((x, s))`. The section
+# "What holds where" at the end says how far each law reaches. The experiments E1–E7 each run all their seeds, patterns and scales
 # as one batch of small gradient-descent problems, so the whole chapter takes seconds.
 #
 # ## A connected pattern: the lowest rank
@@ -170,7 +172,6 @@ run.show_configuration()
 
 # %%
 e1 = experiment.two_by_two(cfg)
-at_alpha = list(e1.alphas).index(cfg.alpha)
 print(f"minimum nuclear norm: x = {e1.x_min_norm:.6f}, N* = {e1.min_norm.value[0]:.10f} "
       f"(certified gap {e1.min_norm.gap[0]:.1e})")
 print("median |x - 4| along alpha:", np.array2string(e1.median_error, precision=2))
@@ -197,18 +198,14 @@ run.figure("fig1_connected_lowest_rank", fig, data={"alphas": e1.alphas, "x": e1
 # $x=1$: GD pays nuclear norm 5 instead of 4 to get rank 1. At $\alpha=10^{-2}$ the seeds are
 # spread out, because the initialisation is not small against the data.
 #
-# **A1 (connected: the lowest rank).** At $\alpha=10^{-8}$, for every seed, GD learns $x$
-# within 0.05 of 4, and its nuclear norm stays above 4.9 although a completion of norm 4
-# exists. The median of $|x-4|$ over seeds decreases strictly at every step of the sweep
-# $\alpha=10^{-2}\to10^{-12}$.
+# **A1 (connected: the lowest rank).** At $\alpha\le10^{-8}$, for every seed, GD learns $x$
+# within 0.05 of 4; its nuclear norm is then about 5, although a completion of norm 4 exists.
+# On every seed, $|x-4|$ decreases strictly at every step of the sweep from $\alpha=10^{-4}$
+# down to $10^{-12}$ (at $10^{-2}$ the initialisation is not small against the data).
 
 # %%
-run.claim("A1", "connected_min_rank", f"|x - 4| at alpha={cfg.alpha:g}",
-          dict(zip(cfg.seeds, np.abs(e1.x[at_alpha] - e1.x_min_rank))), "<=", 0.05)
-run.claim("A1", "connected_min_rank", f"||W||_* at alpha={cfg.alpha:g} (N* = 4)",
-          dict(zip(cfg.seeds, dynamics.nuclear_norm(e1.completions[at_alpha]))), ">=", 4.9)
-run.claim("A1", "connected_min_rank", "max over the sweep of median |x - 4| at one alpha / at "
-          "the previous", np.max(e1.median_error[1:] / e1.median_error[:-1]), "<", 1)
+for check in experiment.connected_checks(cfg, e1):
+    run.check(check)
 
 # %% [markdown]
 # ## Full blocks: the smallest nuclear norm
@@ -301,32 +298,19 @@ run.figure("fig2_full_blocks_smallest_norm", fig,
 # Cauchy–Schwarz, and a completion that is both rank 1 and of minimum nuclear norm exists.
 # GD still returns rank 2 there. Low nuclear norm is achieved, low rank is not.
 #
-# **A2 (full blocks: the smallest nuclear norm).** Over the nine patterns, both $\alpha$ of E2
-# and every seed: $\|W\|_*$ equals $N^*$ to a relative $10^{-6}$ and the loss is at most
-# $10^{-12}$. At least 90% of the runs have effective rank 2, not the minimum rank 1. On the
-# six off-diagonal patterns the rank-1 completion costs at least 0.5 more nuclear norm. The
-# F6 ratio lies in $[0,1]$ up to $10^{-6}$. The minimiser GD finds is not unique: for every
-# pattern, some cross entry has a standard deviation over seeds of at least 0.3.
+# **A2 (full blocks: the smallest nuclear norm).** Over the nine patterns, every $\alpha$ of E2
+# and every seed: $\|W\|_*$ equals $N^*$ to a relative $100\,\alpha^2$ (F4: balanced factors
+# exceed $N^*$ by $O(\alpha^2)$), $10^{-6}$ at $\alpha=10^{-4}$. On every seed at least 85% of
+# the runs have effective rank 2, not the minimum rank 1: a pattern reads rank 1 only when its
+# two hidden directions happen to align, $|\cos\theta|>0.995$, about once in a hundred
+# patterns, and then at every $\alpha$ of the seed at once. The F6 ratio lies in $[0,1]$ up to
+# $10^{-6}$. That the loss is zero and that the off-diagonal patterns separate the two biases
+# (the rank-1 completion costs at least 0.5 more nuclear norm) are preconditions, checked with
+# the consistency checks at the end; that the minimiser is not unique is A5 (c).
 
 # %%
-scope = f"alpha in {{{', '.join(f'{a:g}' for a in e2.alphas)}}}, 9 patterns"
-outside_unit_interval = np.maximum(np.maximum(-e2.cross_ratios, e2.cross_ratios - 1), 0)
-for quantity, values, bound in (
-        ("| ||W||_* / N* - 1 |", np.abs(gd_norms / e2.closed_form[:, None] - 1), 1e-6),
-        ("loss", e2.losses, 1e-12),
-        ("distance of the F6 ratio outside [0, 1]", outside_unit_interval, 1e-6)):
-    run.claim("A2", "disconnected_min_nuclear_norm", f"max over {scope} of {quantity}",
-              dict(zip(cfg.seeds, values.max(axis=(0, 1)))), "<=", bound)
-run.claim("A2", "disconnected_min_nuclear_norm", f"fraction of rank 2 over {scope}, "
-          f"{len(cfg.seeds)} seeds", np.mean(dynamics.effective_rank(e2.completions) == 2),
-          ">=", 0.9)
-off_diagonal = [p for p in range(9) if p // 3 != p % 3]
-run.claim("A2", "disconnected_min_nuclear_norm", "||M*||_* - N*, the extra norm of the rank-1 "
-          "completion", dict(zip(np.array(patterns)[off_diagonal], rank_one_norm
-                                 - e2.closed_form[off_diagonal])), ">=", 0.5, over="patterns")
-run.claim("A2", "disconnected_min_nuclear_norm", "largest std over seeds of a cross entry, "
-          f"min over alpha", dict(zip(patterns, e2.cross_entries.std(axis=2).max(axis=-1)
-                                      .min(axis=0))), ">=", 0.3, over="patterns")
+for check in experiment.blocks_checks(cfg, e2):
+    run.check(check)
 
 # %% [markdown]
 # ## The initialisation scale selects the rank
@@ -398,10 +382,11 @@ run.figure("fig3_init_scale_selects_rank", fig,
 # drop to the rounding level, but a few keep a slowly decreasing loss for tens of thousands
 # of steps: these are the ill-conditioned patterns discussed below.
 #
-# **A3 (the scale selects the rank).** Over the 16 patterns and the E3 seeds: at $\alpha=1$ at
-# most 20% of the runs have rank 3; at $\alpha=10^{-8}$ at least 85% do, and the fraction never
-# decreases as $\alpha$ shrinks. At $\alpha=10^{-8}$ at least 85% of the runs have
-# $|x-x^*|<10^{-2}$.
+# **A3 (the scale selects the rank).** For every E3 seed, over the 16 patterns: at $\alpha=1$
+# at most half of the runs have rank 3 (a rank-3 completion from $\alpha=1$ is a coincidence:
+# 12% of the runs over seeds 0–19); at $\alpha\le10^{-8}$ at least 85% do, and the fraction
+# never decreases as $\alpha$ shrinks. At $\alpha\le10^{-8}$, after at least 60 000 steps, at
+# least 85% of the runs have $|x-x^*|<10^{-2}$.
 #
 # Not every pattern gets there. The slowest one (printed above) is still about 0.1 from $x^*$
 # at $\alpha=10^{-8}$. In quick mode it is the pattern missing (1, 3), whose cofactor
@@ -410,15 +395,8 @@ run.figure("fig3_init_scale_selects_rank", fig,
 # and the run has not separated them by the end.
 
 # %%
-one_missing_scope = f"{len(e3.seeds)} seeds x 16 patterns"
-run.claim("A3", "init_scale_selects_rank", f"fraction of rank 3 at alpha={e3.alphas[0]:g}, "
-          f"{one_missing_scope}", rank_three[0], "<=", 0.2)
-run.claim("A3", "init_scale_selects_rank", f"fraction of rank 3 at alpha={cfg.alpha:g}, "
-          f"{one_missing_scope}", rank_three[-1], ">=", 0.85)
-run.claim("A3", "init_scale_selects_rank", "min over consecutive alphas of the change in the "
-          "rank-3 fraction as alpha shrinks", np.min(np.diff(rank_three)), ">=", 0)
-run.claim("A3", "init_scale_selects_rank", f"fraction with |x - x*| < 1e-2 at "
-          f"alpha={cfg.alpha:g}, {one_missing_scope}", accurate[-1], ">=", 0.85)
+for check in experiment.one_missing_checks(cfg, e3):
+    run.check(check)
 run.exploratory("slowest_pattern_error", f"median |x - x*| of the slowest pattern at "
                 f"alpha={cfg.alpha:g}", np.median(e3.errors[-1, worst_pattern]))
 
@@ -448,7 +426,6 @@ run.exploratory("slowest_pattern_error", f"median |x - x*| of the slowest patter
 # %%
 e4 = experiment.trajectory(cfg)
 small, large = len(e4.alphas) - 1, 0  # the chapter's alpha (the smallest) and the largest
-closest = e4.distances.min(axis=0)  # min over t of the distance to W*_s, (alpha, seed, s)
 print("losses of the best fits W*_0, W*_1, W*_2:", np.round(e4.best_losses, 6),
       "| median stage times t_1, t_2, t_3:", np.median(e4.stage_times[small], axis=0))
 spectrum = dynamics.singular_values(e4.run.w_log[:, small, 0])
@@ -502,32 +479,19 @@ run.figure("fig4_saddles", fig,
 # scale, and the dotted singular values of $W_{\rm aug}/2$ lie on top of them: the factors
 # stay balanced, so $[A;B]$ has the same rank as $W$ at every step.
 #
-# **A4 (plateaus are the best rank-$s$ fits).** At $\alpha=10^{-8}$, for $s=1,2$ and every
-# seed: GD passes within $10^{-4}\|M^*\|_F$ of $W^*_s$, and at the closest step $t^*$ its loss
-# equals $L(W^*_s)$ to a relative $10^{-3}$. At $t^*$ the ranks of $A$, $B$, $[A;B]$ and $W$
-# all equal $s$. The stage times $t_s$ (the first step with $\sigma_s(W_t)\ge\sigma_s(M^*)/2$)
-# come in order, $t_1<t_2<t_3$, and the final $W$ matches $M^*$ to $10^{-8}$ in every entry. At
-# $\alpha=10^{-4}$ the iterate still passes within $5\cdot10^{-3}$, but less close than at
-# $10^{-8}$: the smaller the initialisation, the sharper the saddles.
+# **A4 (plateaus are the best rank-$s$ fits).** For $s=1,2$ and every seed, GD passes within
+# $\alpha^{1/2}\|M^*\|_F$ of $W^*_s$ at every $\alpha$ of E4 ($10^{-4}$ at $\alpha=10^{-8}$):
+# as in the incremental-rank chapter the closest approach shrinks like a power of $\alpha$, here
+# about $\alpha^{0.8}$. It comes closer at the chapter's $\alpha$ than at $10^{-4}$: the smaller
+# the initialisation, the sharper the saddles. At the chapter's $\alpha$, at the closest step
+# $t^*$ the loss equals $L(W^*_s)$ to a relative $10^{-3}$, and the ranks of $A$, $B$, $[A;B]$
+# and $W$ all equal $s$. The stage times $t_s$ (the first step with
+# $\sigma_s(W_t)\ge\sigma_s(M^*)/2$) come in order, $t_1<t_2<t_3$, and the final $W$ matches
+# $M^*$ to $10^{-8}$ in every entry.
 
 # %%
-for quantity, values, op, bound in (
-        (f"max over s = 1, 2 of min_t ||W_t - W*_s||_F / ||M*||_F, alpha={cfg.alpha:g}",
-         closest[small].max(-1), "<=", 1e-4),
-        (f"max over s of |L(W_t*) / L(W*_s) - 1| at the closest step t*, alpha={cfg.alpha:g}",
-         e4.closest_loss_gaps[small].max(-1), "<=", 1e-3),
-        ("max over s and A, B, [A; B], W of |rank - s| at t*", e4.closest_rank_errors[small],
-         "<=", 0),
-        (f"min of t_(s+1) - t_s at alpha={cfg.alpha:g}",
-         np.diff(e4.stage_times[small], axis=-1).min(-1), ">=", 1),
-        (f"final max |W - M*| at alpha={cfg.alpha:g}",
-         np.abs(e4.run.w_log[-1, small] - e4.target).max(axis=(1, 2)), "<=", 1e-8),
-        (f"max over s of min_t distance to W*_s, alpha={e4.alphas[large]:g}",
-         closest[large].max(-1), "<=", 5e-3),
-        (f"max over s of min_t distance at alpha={cfg.alpha:g} / at {e4.alphas[large]:g}",
-         (closest[small] / closest[large]).max(-1), "<", 1)):
-    run.claim("A4", "plateaus_are_best_rank_s_fits", quantity, dict(zip(cfg.seeds, values)), op,
-              bound)
+for check in experiment.trajectory_checks(cfg, e4):
+    run.check(check)
 
 # %% [markdown]
 # ## The manifolds are invariant, and their ends are saddles
@@ -606,14 +570,8 @@ run.figure("fig5_invariant_manifolds", fig,
 # (c), are consistency checks of F1 and F2, recorded at the end.
 
 # %%
-run.claim("A5", "invariant_manifolds", "max over s = 1, 2 of ||W_T - W*_s||_F / ||M*||_F, "
-          "started on M_s", dict(zip(cfg.seeds, e5.endpoints.max(axis=0))), "<=", 1e-8)
-run.claim("A5", "invariant_manifolds", "max over s = 1, 2 of the final loss after the kick",
-          dict(zip(cfg.seeds, e5.kicked_losses.max(axis=0))), "<=", 1e-20)
-run.claim("A5", "invariant_manifolds", "|final loss - 1/2| with row 0 of A_0, B_0 zero",
-          dict(zip(cfg.seeds, np.abs(e5.row_losses[-1, 0] - 0.5))), "<=", 1e-12)
-run.claim("A5", "invariant_manifolds", "||difference of the cross entries||_F of two runs "
-          "differing in row 0", dict(zip(cfg.seeds, e5.cross_differences)), ">=", 1e-3)
+for check in experiment.invariance_checks(cfg, e5):
+    run.check(check)
 
 # %% [markdown]
 # ## Stages of a disconnected pattern
@@ -673,20 +631,17 @@ run.figure("fig6_disconnected_stages", fig,
 # nearly, both stage times. Panel (b) shows the loss resting at $\frac12$ between the two
 # stages, for longer at the smaller $\alpha$.
 #
-# **A6 (stage times of a disconnected pattern).** For every seed, $|t/\hat t-1|\le0.25$ at
-# $\alpha=10^{-4}$ and $\le0.15$ at $\alpha=10^{-8}$, for both components. Halfway between
-# the stages the loss equals $\frac12$ within $0.005$ (1%) at $\alpha=10^{-4}$ and within
-# $10^{-5}$ at $10^{-8}$. The linearisation ignores the nonlinear end of each stage, so the
-# bounds are loose at the larger $\alpha$ and tighten as $\alpha$ shrinks.
+# **A6 (stage times of a disconnected pattern).** For every seed and both components,
+# $|t/\hat t-1|\le2/\ln(1/\alpha)$: the linearisation misses a few e-folds at the start (the
+# initial overlap) and at the nonlinear end of each stage, a fixed number of steps, so the
+# relative error shrinks like $1/\ln(1/\alpha)$ (0.22 at $\alpha=10^{-4}$, 0.11 at $10^{-8}$).
+# Halfway between the stages the loss equals $\frac12$ to within ten times the singleton's
+# linearised value there, $\alpha^2(1+\eta)^{2t}$ at the midpoint $t$ of the two $\hat t$:
+# $2\cdot10^{-3}$ at $\alpha=10^{-4}$, $5\cdot10^{-7}$ at $10^{-8}$.
 
 # %%
-ratio_error = np.abs(e6.stage_times / e6.predicted[:, None] - 1).max(axis=-1)  # (alpha, seed)
-loss_error = np.abs(e6.loss_between - 0.5)
-for k, ratio_bound, loss_bound in ((0, 0.25, 0.005), (1, 0.15, 1e-5)):
-    run.claim("A6", "disconnected_stage_times", f"max over the two components of |t / t^ - 1|, "
-              f"alpha={e6.alphas[k]:g}", dict(zip(cfg.seeds, ratio_error[k])), "<=", ratio_bound)
-    run.claim("A6", "disconnected_stage_times", f"|loss - 1/2| halfway between the stages, "
-              f"alpha={e6.alphas[k]:g}", dict(zip(cfg.seeds, loss_error[k])), "<=", loss_bound)
+for check in experiment.stages_checks(cfg, e6):
+    run.check(check)
 
 # %% [markdown]
 # ## The transition as observations grow
@@ -767,10 +722,8 @@ run.figure("fig7_transition", fig,
 # Panel (b) splits the instances by group: each of the
 # first two groups reaches its own bias; the third reaches either one only sometimes.
 #
-# **A7 (the transition).** On the bounded family, at $\alpha=10^{-8}$ unless stated:
-# - no mask with $n\le6$ is connected, and the sampled fraction connected is within 0.35 of
-#   the exact probability for every $n\ge7$ (20 masks per $n$ leave a sampling error of about
-#   0.1);
+# **A7 (the transition).** On the bounded family, at $\alpha=10^{-8}$ unless stated (that the
+# sampled masks agree with the enumeration is a consistency check, C5):
 # - **connected ⇒ minimum rank**: at least 90% of the connected instances end at rank 1, and
 #   the median $\sigma_2/\sigma_1$ over them at the smallest $\alpha$ is below $10^{-6}$; the
 #   fraction at rank 1 never decreases as $\alpha$ shrinks;
@@ -792,32 +745,8 @@ run.figure("fig7_transition", fig,
 # guarantee needs complete components (F4), as the captions' three-way split suggests.
 
 # %%
-ratio_at_smallest = bounded.singular_values[-1, :, 1] / bounded.singular_values[-1, :, 0]
-small_n = e7.sizes <= 6
-sampling_error = np.abs(connected_by_n - e7.exact_connected[e7.sizes])[~small_n].max()
-for quantity, value, op, bound in (
-        ("max sampled fraction connected for n <= 6", connected_by_n[small_n].max(), "<=", 0),
-        ("max over n >= 7 of |sampled - exact fraction connected|", sampling_error, "<=", 0.35),
-        (f"connected: fraction at rank 1, alpha={cfg.alpha:g}", outcomes["bounded"][0, 0],
-         ">=", 0.9),
-        (f"connected: median sigma_2 / sigma_1, alpha={bounded.alphas[-1]:g}",
-         np.median(ratio_at_smallest[connected]), "<=", 1e-6),
-        ("connected: min change of the fraction at rank 1 from one alpha to the next smaller",
-         np.diff(bounded.at_min_rank[:, connected].mean(axis=1)).min(), ">=", 0)):
-    run.claim("A7", "connectivity_transition", quantity, value, op, bound)
-
-# %%
-several = complete & (e7.n_components >= 2)
-for quantity, value, op, bound in (
-        (f"complete: max | ||W||_* / N* - 1 |, alpha={cfg.alpha:g}",
-         np.abs(bounded.norm_ratios[at, complete] - 1).max(), "<=", 1e-6),
-        (f"complete: fraction with rank = number of components, alpha={cfg.alpha:g}",
-         np.mean(bounded.ranks[at, complete] == e7.n_components[complete]), ">=", 0.9),
-        (f"complete, >= 2 components: median sigma_2 / sigma_1, alpha={bounded.alphas[-1]:g}",
-         np.median(ratio_at_smallest[several]), ">=", 0.1),
-        (f"other: fraction at rank 1, alpha={cfg.alpha:g}", outcomes["bounded"][2, 0], "<=", 0.9),
-        (f"other: fraction at N*, alpha={cfg.alpha:g}", outcomes["bounded"][2, 1], "<=", 0.9)):
-    run.claim("A7", "connectivity_transition", quantity, value, op, bound)
+for check in experiment.transition_checks(cfg, e7):
+    run.check(check)
 for (k, b), value in np.ndenumerate(outcomes["Gaussian"]):
     run.exploratory(f"gaussian_{graph.CATEGORIES[k]}_{('rank_one', 'min_norm')[b]}",
                     f"Gaussian family, {graph.CATEGORIES[k]}: fraction at "
@@ -898,7 +827,7 @@ run.figure("fig8_contamination_exponent", fig,
 # $\sigma_2$ is still above the rank threshold. The median $\kappa$ of the failures and of
 # all connected Gaussian instances are in the exploratory table.
 #
-# **A8 (the exponent law, beyond the paper).** In E1 the slope of the median $|x-4|$ on
+# **A8 (the exponent law, beyond the paper).** In E1, on every seed, the slope of $|x-4|$ on
 # $\alpha$ (fitted over $\alpha\le10^{-4}$) is within 10% of $\kappa$. In E7, at least 85% of
 # the connected instances have a fitted slope within 10% of their own $\kappa$, and the median
 # ratio is within 0.02 of 1. On instances with two or more complete components, $\sigma_2$ does
@@ -906,14 +835,8 @@ run.figure("fig8_contamination_exponent", fig,
 # singular value is the second block, not contamination.
 
 # %%
-run.claim("A8", "rank_contamination_exponent", f"E1: |slope of median |x - 4| on alpha / kappa "
-          f"- 1|, kappa = {e1.kappa:.4f}", abs(e1.slope / e1.kappa - 1), "<=", 0.1)
-run.claim("A8", "rank_contamination_exponent", "E7 connected: fraction with |slope / kappa - 1| "
-          "< 0.1", np.mean(np.abs(ratios[connected] - 1) < 0.1), ">=", 0.85)
-run.claim("A8", "rank_contamination_exponent", "E7 connected: |median of slope / kappa - 1|",
-          abs(np.median(ratios[connected]) - 1), "<=", 0.02)
-run.claim("A8", "rank_contamination_exponent", "E7 with >= 2 complete components: max |slope "
-          "of sigma_2|", np.abs(bounded.slopes[several]).max(), "<=", 1e-3)
+for check in experiment.exponent_checks(cfg, e1, e7):
+    run.check(check)
 failed = connected & ~gaussian.at_min_rank[0]
 run.exploratory("gaussian_kappa_failures", f"median kappa of the connected Gaussian instances "
                 f"not at rank 1 ({failed.sum()})", np.median(gaussian.kappa[failed]))
@@ -964,21 +887,17 @@ run.figure("fig9_glrl_vs_gd", fig,
 # GLRL gives $x=4$ within $10^{-6}$. In E2, for all nine patterns, GLRL's unobserved entries
 # are at most $10^{-6}$ (rounding leaks a tiny part of the top singular vector of a
 # block-diagonal residual into the other block, and GD amplifies it) and its nuclear norm is $N^*$
-# within $10^{-9}$, while GD's cross entries vary from seed to seed (A2).
+# within $10^{-9}$, while GD's cross entries depend on its initialisation (A5 (c)).
 
 # %%
-unobserved = ~e2.masks
-run.claim("A9", "glrl_vs_gd", "E1: |x_GLRL - 4|", abs(e1.glrl_completion[1, 1] - 4), "<=", 1e-6)
-run.claim("A9", "glrl_vs_gd", "E2: max over the 9 patterns of GLRL's largest unobserved entry",
-          np.abs(e2.glrl_completions[unobserved]).max(), "<=", 1e-6)
-run.claim("A9", "glrl_vs_gd", "E2: max over the 9 patterns of | ||W_GLRL||_* - N* |",
-          np.abs(dynamics.nuclear_norm(e2.glrl_completions) - e2.closed_form).max(), "<=", 1e-9)
+for check in experiment.glrl_checks(cfg, e1, e2):
+    run.check(check)
 
 # %% [markdown]
 # ## Consistency checks
 #
-# These rows check the tools and the exact facts the chapter builds on, not the paper's
-# claims; their ids start with C and their statements with "consistency".
+# These rows check the tools, the preconditions and the exact facts the chapter builds on, not
+# the paper's claims; their ids start with C, and they hold in every configuration.
 # - **C1, the solver's certificate.** Every ADMM solve that a claim uses (E1, E2 and the
 #   bounded family of E7) has a certified gap $\|Y\|_*-\langle G,M^*\rangle/\max(1,\|G\|_{\rm
 #   op})$ of at most $10^{-8}$. The Gaussian family has slower solves; its largest gap is in
@@ -993,31 +912,48 @@ run.claim("A9", "glrl_vs_gd", "E2: max over the 9 patterns of | ||W_GLRL||_* - N
 # - **C4, balance (F3).** In E2 at $\alpha=10^{-4}$, $\max|A^\top A-B^\top B|\le10^{-6}$ at the
 #   end. GD conserves the balance only up to $O(\eta^2)$ per step: on E4's ill-conditioned
 #   problem with $\eta=0.05$ the drift is larger, and we show it without asserting it.
+# - **C5, the sampled masks (E7).** No mask with $n\le6$ is connected (a connected pattern on
+#   $4+4$ nodes needs 7 edges), and for every $n\ge7$ the sampled fraction connected is within
+#   three standard errors, $1.5/\sqrt{\text{masks}}$, of the exact probability.
+# - **C6, E2's preconditions.** On the six off-diagonal patterns the rank-1 completion costs at
+#   least 0.5 more nuclear norm than $N^*$, so the two biases differ there; and GD's loss is at
+#   most $10^{-12}$, so its $\|W\|_*$ is that of a completion.
 
 # %%
-gaps = np.concatenate([e1.min_norm.gap, e2.min_norm.gap, bounded.min_norm.gap])
-run.claim("C1", "certified_gap", "consistency: max certified gap of the ADMM solves of E1, E2 "
-          "and E7 (bounded)", gaps.max(), "<=", 1e-8)
+for check in experiment.consistency_checks(cfg, e1, e2, e5, e7):
+    run.check(check)
 run.exploratory("gaussian_certified_gap", "largest certified gap of the ADMM solves of E7 "
                 "(Gaussian family)", gaussian.min_norm.gap.max())
-block_norms = e7.block_norms(bounded)
-closed_vs_admm = np.concatenate([e2.closed_form - e2.min_norm.value,
-                                 (block_norms - bounded.min_norm.value)[complete]])
-run.claim("C2", "closed_form_nuclear_norm", "consistency: max |sum of block nuclear norms - "
-          "ADMM N*| over E2 and E7 complete", np.abs(closed_vs_admm).max(), "<=", 1e-8)
-run.claim("C3", "exact_invariance", "consistency: max |entry| of the zero columns after T "
-          "steps, E5 (a)", e5.zero_columns.max(), "<=", 0)
-run.claim("C3", "exact_invariance", "consistency: max |entry| of the zero rows over the run, "
-          "E5 (b)", e5.zero_rows.max(), "<=", 0)
-run.claim("C3", "exact_invariance", "consistency: max |difference| of the observed block of "
-          "two runs differing in row 0, E5 (c)", e5.block_differences.max(), "<=", 1e-12)
-imbalance = {name: np.abs(a.swapaxes(-1, -2) @ a - b.swapaxes(-1, -2) @ b)
-             for name, a, b in (("E2", e2.run.a[0], e2.run.b[0]),
-                                ("E4", e4.run.a_log[-1, large], e4.run.b_log[-1, large]))}
-run.claim("C4", "balance", f"consistency: max |A^T A - B^T B| at the end, E2, "
-          f"alpha={e2.alphas[0]:g}", imbalance["E2"].max(), "<=", 1e-6)
+drift = np.abs(e4.run.a_log[-1, large].swapaxes(-1, -2) @ e4.run.a_log[-1, large]
+               - e4.run.b_log[-1, large].swapaxes(-1, -2) @ e4.run.b_log[-1, large])
 run.exploratory("balance_drift_e4", f"max |A^T A - B^T B| at the end of E4, "
-                f"alpha={e4.alphas[large]:g}, eta={cfg.learning_rate:g}", imbalance["E4"].max())
+                f"alpha={e4.alphas[large]:g}, eta={cfg.learning_rate:g}", drift.max())
+
+# %% [markdown]
+# ## What holds where
+#
+# `python -m companion sweep connectivity` measures every check above at two scales,
+# $\alpha=10^{-8}$ (the paper's smallest variance) and $10^{-4}$, 20 initialisations each, with
+# one E3 seed per initialisation and 8 masks per size in E7.
+#
+# - **The rank claims** (A1, A3, A7 at the chapter's $\alpha$, and the end of E4 in A4) cover
+#   $\alpha\le10^{-8}$, where the contamination $\alpha^\kappa$ of F7 is below $10^{-6}$. There
+#   they hold on every initialisation. At $\alpha=10^{-4}$, outside that scope, connectivity
+#   alone no longer gives the minimum rank: 72–82% of the connected bounded instances end at
+#   rank 1 instead of at least 90% (A7, every initialisation), E1 misses $x=4$ by up to 0.75
+#   (A1, 12 of 20), and on the one-missing patterns the rank reads 3 while the entry is still
+#   more than $10^{-2}$ from $x^*$ (A3, 19 of 20): F7's $\alpha^\kappa$ decides how small is
+#   small enough.
+# - **The nuclear-norm claims** (A2, and A7 on complete components) hold at both scales: their
+#   bounds are set by $\alpha^2$, not by $\alpha^\kappa$.
+# - **The dynamics** hold at both scales where their bounds follow $\alpha$: the distance to
+#   the saddles (A4, $\alpha^{1/2}$), the stage times and the plateau between them (A6). Read
+#   at the chapter's $\alpha$, the saddles are sharp (loss within $10^{-3}$ of $L(W^*_s)$) only
+#   from $\alpha\le10^{-6}$ on.
+# - **Pattern families.** The claims about E7 cover the bounded family only. With Gaussian
+#   factors (exploratory) the data are worse conditioned, $\kappa$ is smaller, and fewer
+#   connected instances reach rank 1 at $\alpha=10^{-8}$; on the one-missing family, the
+#   pattern with the smallest cofactor needs more than 60 000 steps.
 
 # %% [markdown]
 # ## What this chapter does not reproduce

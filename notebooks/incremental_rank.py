@@ -91,7 +91,10 @@ cfg = run.config
 # to $\ln(1/\alpha)$: a smaller initialisation gives longer plateaus, closer to $X_s$.
 #
 # Every claim below is checked on every seed of the configuration (0, 1, 2 in quick mode), and
-# reports the worst seed. Figures show the first seed, except where a shaded band shows all of
+# reports the worst seed. Each one also declares its *scope*, the region of parameters the
+# papers' statements cover, and says why its bound has the value it has; where the theory
+# says how a quantity scales with $\alpha$ or with the eigenvalue gaps, the bound scales with
+# them too. The section "What holds where" at the end says how far each law reaches. Figures show the first seed, except where a shaded band shows all of
 # them: the line is then the median over seeds and the band runs from their minimum to their
 # maximum. The table lists every setting of this run. `experiment.run_seeds` then draws the
 # problem of each seed, computes its $X_s$ and runs every GD and GLRL run of the first four
@@ -166,26 +169,37 @@ run.figure("fig1_staircase", fig,
                    "their minimum to their maximum.")
 
 # %% [markdown]
-# **A1 (plateaus are the best rank-$s$ solutions).** For each intermediate $s$, the smallest
-# $\mathrm{dist}_s(t)$ is below 0.01. At the step $t^*$ where it is reached, the train error
-# equals $E(X_s)$ to within 3%. By the final step the iterate has reached $X_r = X^*$.
+# How close does the iterate come? Write $\rho_s=\sigma_{s+1}/\sigma_s$ for the gap ratio. With
+# finitely many measurements, the direction GD learns during stage $s$ is tilted away from
+# $X_s$ by an angle of the order of the restricted-isometry error; after the stage this tilt
+# decays at rate $\mu(\sigma_s-\sigma_{s+1})$ per step. Meanwhile $\lambda_{s+1}$, which grew
+# from $\alpha^2$ to about $\alpha^{2(1-\rho_s)}$ while stage $s$ arrived, keeps growing at rate
+# $2\mu\sigma_{s+1}$. The distance is smallest where the two meet:
 #
-# **A2 (one rank at a time, in order).** $t_1<t_2<\dots<t_r$. When eigenvalue $s$ arrives,
-# the next one is still tiny: $\lambda_{s+1}(W_{t_s})\le10^{-3}\sigma_{s+1}$.
+# $$\min_t\mathrm{dist}_s(t)\approx c\,\alpha^{p_s},\qquad
+# p_s=\frac{2(1-\rho_s)^2}{1+\rho_s},$$
+#
+# with $c$ below 1 (the tilt). At $\rho_s=1/2$, $p_s=1/3$, and $\alpha=10^{-6}$ gives $10^{-2}$;
+# at $\rho_s=0.7$, $p_s=0.106$, and the same $\alpha$ gives only $0.23$. A narrower gap gives a
+# much slower approach, which a fixed bound cannot follow. (This estimate is the chapter's
+# own; the papers prove that the distance vanishes as $\alpha\to0$, not at which rate.)
+#
+# **A1 (plateaus are the best rank-$s$ solutions).** For each intermediate $s$ and every seed,
+# $\min_t\mathrm{dist}_s(t)\le\alpha^{p_s}$. By the final step the iterate has reached
+# $X_r=X^*$: $\mathrm{dist}_r(T)\le10^{-6}$. Near $X_s$ the train error differs from
+# $E(X_s)$ by at most a constant times this distance, so the plateau's height needs no
+# separate check.
+#
+# **A2 (one rank at a time).** When eigenvalue $s$ arrives, the next one is still far from its
+# level: linearised, $\lambda_{s+1}(W_{t_s})\approx\alpha^{2(1-\rho_s)}\sigma_s^{\rho_s}$, and we
+# assert $\lambda_{s+1}(W_{t_s})\le\alpha^{1-\rho_s}\sigma_{s+1}$, which leaves room for the
+# initial overlap and for the shift of $\rho_s$ by the restricted-isometry error. At the
+# default $\alpha$ and $\rho_s=1/2$ the bound is $10^{-3}\sigma_{s+1}$. Since it is below
+# $\sigma_{s+1}/2$, it also puts the stages in order, $t_1<t_2<\dots<t_r$.
 
 # %%
-for s in levels:
-    run.claim("A1", "plateau_is_best_rank_s", f"min_t dist_{s}(t)", stairs.min_distances[s],
-              "<=", 0.01)
-for s in levels:
-    run.claim("A1", "plateau_is_best_rank_s", f"|E(W_t*)/E(X_{s}) - 1| at t* = argmin dist_{s}",
-              stairs.plateau_error_gaps[s], "<=", 0.03)
-run.claim("A1", "plateau_is_best_rank_s", f"final dist_{rank}(T)", stairs.final_distances,
-          "<=", 1e-6)
-run.claim("A2", "ordered_one_at_a_time", "min over s of t_{s+1} - t_s", stairs.stage_gaps,
-          ">=", 1)
-run.claim("A2", "ordered_one_at_a_time", "max over s < r of lambda_{s+1}(W_{t_s}) / sigma_{s+1}",
-          stairs.next_eigenvalues, "<=", 1e-3)
+for check in experiment.staircase_checks(cfg, stairs):
+    run.check(check)
 
 # %% [markdown]
 # ## The initialisation scale
@@ -249,28 +263,20 @@ run.figure("fig2_alpha_sweep", fig,
 # **A3 (time scale $\ln(1/\alpha)$).** For every $\alpha$ except the largest,
 # $|t_s/\hat t_s-1|\le0.2$. At the largest $\alpha$ the linearisation is least accurate. Over
 # the whole sweep, the least-squares slope of $t_s$ against $\ln(1/\alpha)$ is within 20% of
-# $1/\ln(1+\mu\sigma_s)$.
+# $1/\ln(1+\mu\sigma_s)$. Both bounds allow for the restricted-isometry error: the rate of
+# stage $s$ is really the $s$-th eigenvalue of $\frac1m\sum_iy_iA_i$, up to about 15% away from
+# $\sigma_s$ at $m=100\,d$.
 #
 # **A4 (smaller initialisation, sharper stages).** $\min_t\mathrm{dist}_s$ decreases strictly
-# as $\alpha$ decreases. It drops by a factor of at least 20 from the largest to the smallest
-# swept $\alpha$. At the largest $\alpha$ of order one, the iterate stays at least $0.3$ away
-# from $X_1$.
+# as $\alpha$ decreases, and at the rate A1's estimate gives: the least-squares slope of
+# $\ln\min_t\mathrm{dist}_s$ on $\ln\alpha$ is at least $p_s/2$ (the restricted-isometry error
+# moves each seed's gap ratio, and with it the exponent). From the largest $\alpha$ of order
+# one there are no stages: the closest approach to $X_1$ is at least half of
+# $\mathrm{dist}_1$ at the end of the run, $\|X^*-X_1\|_F/\|X^*\|_F$.
 
 # %%
-swept = ", ".join(f"{a:g}" for a in alphas[1:])
-run.claim("A3", "timescale_log_inv_alpha", f"max over s, alpha in {{{swept}}} of |t_s / t^_s - 1|",
-          sweep.stage_time_errors, "<=", 0.2)
-run.claim("A3", "timescale_log_inv_alpha",
-          "max over s of |slope of t_s on ln(1/alpha) * ln(1 + mu sigma_s) - 1|",
-          sweep.slope_errors, "<=", 0.2)
-run.claim("A4", "smaller_init_sharper",
-          "max over s < r, consecutive alphas of min dist_s(next alpha) / min dist_s",
-          sweep.approach_ratios, "<", 1)
-run.claim("A4", "smaller_init_sharper",
-          f"min over s < r of min dist_s at alpha={alphas[0]:g} / at {alphas[-1]:g}",
-          sweep.approach_drops, ">=", 20)
-run.claim("A4", "smaller_init_sharper", f"min_t dist_1 at alpha={alphas_large.max():g}",
-          sweep.large_alpha_distances, ">=", 0.3)
+for check in experiment.alpha_sweep_checks(cfg, sweep):
+    run.check(check)
 
 # %% [markdown]
 # ## Under-parameterised: $k < r$
@@ -325,17 +331,13 @@ run.figure("fig3_under_parameterized", fig,
                    "maximum.")
 
 # %% [markdown]
-# **A5 (under-parameterised).** The final iterate is $X_k$: $\mathrm{dist}_k(T)\le10^{-6}$
-# and $|E(W_T)/E(X_k)-1|\le10^{-6}$. On the way, GD passed within 0.01 of each $X_s$ with
-# $s<k$.
+# **A5 (under-parameterised).** The final iterate is $X_k$: $\mathrm{dist}_k(T)\le10^{-6}$,
+# and so its train error is $E(X_k)$. On the way, GD passed within $\alpha^{p_s}$ of each
+# $X_s$ with $s<k$, as in A1.
 
 # %%
-run.claim("A5", "under_parameterized", f"final dist_{k}(T), k={k}", under.final_distances,
-          "<=", 1e-6)
-for s, min_distances in under.min_distances.items():
-    run.claim("A5", "under_parameterized", f"min_t dist_{s}(t), k={k}", min_distances, "<=", 0.01)
-run.claim("A5", "under_parameterized", f"|E(W_T)/E(X_{k}) - 1|, k={k}", under.final_error_gaps,
-          "<=", 1e-6)
+for check in experiment.under_parameterised_checks(cfg, under):
+    run.check(check)
 
 # %% [markdown]
 # ## Beyond the paper: GD next to Greedy Low-Rank Learning
@@ -406,20 +408,18 @@ run.figure("fig4_glrl", fig,
                    f"over {seed_range}, band from their minimum to their maximum.")
 
 # %% [markdown]
-# **A6 (GD follows GLRL).** GLRL runs exactly $r$ phases, and each phase ends at the best
-# rank-$s$ solution: under RIP its rank-$s$ local minima are the global $X_s$. $H(\alpha)$
-# decreases strictly as $\alpha$ shrinks. It is at most 0.01 at the main $\alpha$ and at least
-# 0.02 at the largest swept $\alpha$, where the two paths still visibly differ.
+# **C1 (consistency: GLRL reaches the $X_s$).** GLRL runs exactly $r$ phases, and each phase
+# ends at the best rank-$s$ solution: under RIP its rank-$s$ local minima are the global $X_s$.
+# This checks our GLRL against our $X_s$, two solvers that share no code beyond the loss; it
+# is a precondition of A6, not a claim.
+#
+# **A6 (GD follows GLRL).** $H(\alpha)$ decreases strictly as $\alpha$ shrinks, and at every
+# swept $\alpha$ it is at most $\alpha^{p}$ with $p=\min_sp_s$: the two paths are farthest
+# apart near the plateau GD approaches least closely (A1).
 
 # %%
-run.claim("A6", "glrl_path", "max over alpha of |number of GLRL phases - r|",
-          glrl.phase_count_errors, "<=", 0)
-run.claim("A6", "glrl_path", "max over alpha, s of ||GLRL phase-s endpoint - X_s||_F / ||X*||_F",
-          glrl.endpoint_distances, "<=", 1e-6)
-run.claim("A6", "glrl_path", "max over consecutive alphas of H(next alpha) / H(alpha)",
-          glrl.shrink_ratios, "<", 1)
-run.claim("A6", "glrl_path", f"H(alpha={cfg.alpha:g})", glrl.main_distances, "<=", 0.01)
-run.claim("A6", "glrl_path", f"H(alpha={alphas[0]:g})", glrl.largest_distances, ">=", 0.02)
+for check in experiment.glrl_checks(cfg, glrl):
+    run.check(check)
 
 # %% [markdown]
 # ## Beyond the paper: how fast is the last stage?
@@ -461,30 +461,33 @@ run.figure("fig5_convergence_rates", fig, data=rate_data,
                    f"$\\alpha={cfg.rate_alpha:g}$; median and range over {seed_range}.")
 
 # %% [markdown]
-# **A7 (exact width: linear).** At $k=r$ the relative error is below $10^{-10}$ by
-# $t_{\mathrm{ref}}=T/10$.
+# **A7 (exact width: linear).** At $k=r$ the error decays linearly, at a rate set by the step
+# and the smallest eigenvalue: near $X^*$ the slowest direction, a column of $U$ leaving the
+# span of $X^*$, contracts by $1-\mu\sigma_r$ per step. The decay rate of the log error, fitted
+# where the error lies between $10^{-12}$ and $10^{-4}$, is at least $\mu\sigma_r/2$. (A level
+# at a fixed step, as this claim once read, fails at a smaller $\mu$ although the decay is
+# just as linear.)
 #
 # **A8 (over-parameterised: $1/t$).** At $k=d$ the least-squares slope of the log error against
-# $\log t$ over $[t_{\mathrm{ref}},T]$ is within 0.2 of $-1$.
+# $\log t$ over $[t_{\mathrm{ref}},T]$, $t_{\mathrm{ref}}=T/10$, is within 0.2 of $-1$, once
+# $t_{\mathrm{ref}}$ is at least $10/(\mu\sigma_r)$ steps past the start.
 #
 # **A9 (asymmetric beats symmetric).** At $k=d$ the asymmetric error at $T$ is below the
-# symmetric one. The constant hidden in the asymmetric rate $\exp(-\Omega(\alpha^2T))$ depends
-# on the random initial imbalance of $F$ and $G$, so the rate can differ from seed to seed (the
-# median e-folding time is in the table at the end). A9 therefore asks only that the asymmetric
-# run beat the symmetric one at the same width by step $T$.
+# symmetric one, on every seed. The paper's rate $\exp(-\Omega(\alpha^2T))$ hides a constant
+# set by the random initial imbalance of $F$ and $G$, and how soon the decay becomes linear
+# differs from seed to seed. We measure it without asserting it: the ratio of the e-folding
+# times over $[T/2,T]$ and $[T/4,T/2]$ is 1 for a linear decay and grows for a slower one.
 
 # %%
 t_ref, last = rates.reference_step, cfg.rate_steps
-run.claim("A7", "exact_width_linear", f"relative error at t = {t_ref}, k = r",
-          rates.exact_width_errors, "<=", 1e-10)
-run.claim("A8", "overparameterized_sublinear",
-          f"|log-log slope over [{t_ref}, {last}] + 1|, symmetric k = d", rates.slope_errors,
-          "<=", 0.2)
-run.claim("A9", "asymmetric_beats_symmetric",
-          f"error ratio asymmetric / symmetric at t = {last}, k = d", rates.asymmetric_ratios,
-          "<", 1)
+for check in experiment.convergence_rate_checks(cfg, rates):
+    run.check(check)
 run.exploratory("asymmetric_e_folding_steps", "median over seeds of the steps per e-fold of the "
                 f"asymmetric error over [{last // 2}, {last}]", rates.e_folding_steps)
+linear = [seed for seed, growth in rates.e_folding_growth.items() if growth <= 1.25]
+run.exploratory("asymmetric_linear_seeds", "seeds whose asymmetric e-folding time grows by at "
+                f"most 25% from [{last // 4}, {last // 2}] to [{last // 2}, {last}] (linear by "
+                f"T): {', '.join(map(str, linear)) or 'none'} of {seed_range}", len(linear))
 
 # %% [markdown]
 # ## Not asserted: plateau height against the population tail
@@ -502,6 +505,31 @@ for s, tail, ratios in zip(levels, heights.population_tails, heights.ratios.T):
                     ratios.min())
     run.exploratory(f"plateau_vs_population_tail_s{s}_max", f"max over seeds of {quantity}",
                     ratios.max())
+
+# %% [markdown]
+# ## What holds where
+#
+# `python -m companion sweep incremental_rank` measures every check above over spectra with
+# gap ratios $\rho=0.5$, $0.7$ and $0.85$, 20 seeds each, on a smaller problem ($d=10$,
+# $m=1000$: the same $m/d$), $\alpha$ down to $10^{-8}$.
+#
+# - **The rank claims A1–A6** cover the small-initialisation regime of Jin et al. and Li, Luo
+#   and Lyu: gaps $\rho_s\le0.7$, every swept $\alpha\le10^{-2}$, near-isotropic measurements
+#   ($m\ge100\,d$), small steps ($\mu\sigma_1\le0.1$) and a run long enough for the smallest
+#   $\alpha$ to finish its last stage. Inside it they hold on every seed, because their bounds
+#   follow $\alpha$ and the gaps. With the spectrum $(1, 0.7, 0.4)$, a fixed bound of 0.01 on
+#   $\min_t\mathrm{dist}_1$ fails (about 0.02 at $\alpha=10^{-6}$, $d=20$) while the approach
+#   still follows $\alpha^{p_1}$; at $\alpha=10^{-10}$ the same distance is below 0.01 again.
+# - **Where they stop.** At $\rho=0.85$ the stages overlap: on 4 of the 20 seeds $\lambda_{s+1}$
+#   has already passed $\alpha^{1-\rho_s}\sigma_{s+1}$ when stage $s$ arrives (A2), and on 2 the
+#   run with $k<r$ has not settled on $X_k$ by $T$ (A5). The distance bounds still hold there
+#   but say little: $\alpha^{p_s}$ is about 0.6.
+# - **The rates A7 and A8** hold at every gap and, read as rates, at any step size of the
+#   stable range; A8 needs $T/10$ to be past the transient, at least $10/(\mu\sigma_r)$ steps.
+# - **A9** holds on every seed of the sweep. Linear convergence of the asymmetric run *by $T$*
+#   does not: its e-folding time is still growing at $T$ on some seeds (seed 1 of the default
+#   run, 3 of seeds 0–19 at the default $T$, more with the sweep's shorter runs), and the
+#   exploratory table lists the seeds of this run on which it is linear.
 
 # %% [markdown]
 # ## Claims
