@@ -9,6 +9,7 @@ import torch
 
 from companion.embedding_depth import experiment, lifting, plateaus
 from companion.embedding_depth.config import QUICK
+from conftest import drawn_frame
 
 TINY = dataclasses.replace(
     QUICK, n_train=16, hidden_width=4, depths=(1, 2), bn_depths=(2,), steps=30, log_every=10,
@@ -107,17 +108,6 @@ def test_newton_solve_converges_where_an_absolute_gradient_tolerance_stalled(see
 
 
 def test_grids_give_valid_configurations_and_a_drawable_frame():
-    from matplotlib.figure import Figure
-
-    from companion.embedding_depth.config import GRID, PAPER, PAPER_GRID
-
-    for grid, mode in ((GRID, QUICK), (PAPER_GRID, PAPER)):
-        assert grid.explore in grid.axes and grid.n_seeds >= 20
-        for point in grid.points():
-            dataclasses.replace(mode, **grid.base, **point, seed=grid.n_seeds - 1, n_seeds=1)
-    frame = experiment.explore_frame(TINY)
+    frame = drawn_frame("embedding_depth", TINY, {"init_scale": TINY.init_scale})
     assert set(frame) == {"steps", "l_lin", "loss plain L=1", "N plain L=1", "loss plain L=2",
                           "N plain L=2", "loss BN L=2", "N BN L=2"}
-    fig = Figure(figsize=(7, 2.6))
-    experiment.draw_frame(fig, frame, {"init_scale": TINY.init_scale})
-    assert len(fig.axes) == 2
