@@ -625,7 +625,8 @@ run.exploratory("false_alarm_ratio", "steps above: lambda_max(H^) / lambda^B_gra
 # %% [markdown]
 # - **Later spikes.** Past the first few spikes $\lambda^B_{\rm grad}(\hat H)$ flickers around
 #   $2/\eta$ for tens of steps before it stays above, and the loss minimum can come several steps
-#   before its last crossing (paper mode reports these spikes separately from claim A3).
+#   before its last crossing, in a flat valley (why A3 reads the start of the monotone rise, not
+#   the minimum; paper mode reports these spikes separately from claim A3).
 # - **A secant proxy.** The Hessian-free curvature along the step actually taken,
 #   $c_t(g_{t+1}-g_t)^\top\Delta\theta/(\Delta\theta^\top P_t^{-1}\Delta\theta)$, peaks at the onset
 #   and is still far below $2/\eta$ when $\lambda^B_{\rm grad}$ crosses: a nowcast, not a
