@@ -36,7 +36,7 @@ TEX_OUTSIDE_MATH = re.compile(r"\\[a-zA-Z]{2,}|(?<![\\$])\$(?!\$)")
 # paired with the wrong partner.
 PROSE_IN_MATH = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}(?:[ ,.;:]+(?<![\\])[a-zA-Z]{2,}){2,}")
 # Words a reader cannot follow: the book's internal notes, which readers do not have.
-INTERNAL_WORDS = re.compile(r"\b(?:the spec|spec's|spec:)|pipeline_notes|\bshared/", re.I)
+INTERNAL_WORDS = re.compile(r"\b(?:the spec\b|spec's|spec:)|pipeline_notes|\bshared/", re.I)
 TEX_TEXT = re.compile(r"\\(?:text|mathrm|operatorname|textrm|mbox|rm|mathit|mathsf)\s*"
                       r"(\{[^{}]*\}|[a-zA-Z]+)")
 
@@ -152,6 +152,12 @@ OVERFLOWING = """(selector) => [...document.querySelectorAll(selector)]
   .filter((e) => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
   .map((e) => e.textContent.trim().slice(0, 80))"""
 
+# A display equation wider than the column must scroll, not be cut off at the column's edge.
+CLIPPED_EQUATIONS = """() => [...document.querySelectorAll("mjx-container[display='true']")]
+  .filter((e) => e.scrollWidth > e.clientWidth + 1
+          && !["auto", "scroll"].includes(getComputedStyle(e).overflowX))
+  .map((e) => e.textContent.trim().slice(0, 80))"""
+
 
 def math_problems(visit: Visit) -> list[str]:
     """TeX or a lone $ outside math, and prose inside a typeset formula."""
@@ -193,6 +199,10 @@ def test_page_reads_well(visit, page_path, size):
     assert not internal, f"{page_path}: words from outside the book: {internal}"
 
     assert page.page.locator("link[rel='icon']").count() == 1, f"{page_path}: no favicon"
+    searches = page.page.locator(".search-button-field:visible").count()
+    assert searches <= 1, f"{page_path} ({size}): {searches} search bars shown"
+    clipped = page.page.evaluate(CLIPPED_EQUATIONS)
+    assert not clipped, f"{page_path} ({size}): display equations cut off: {clipped}"
     kind = "math" if has_math else "no math"
     assert page.bytes <= WEIGHT_LIMIT_BYTES[kind], \
         f"{page_path}: {page.bytes / 1e6:.2f} MB, over {WEIGHT_LIMIT_BYTES[kind] / 1e6:g} MB"
