@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..numerics import fingerprint
+from ..numerics import fingerprint, pin_torch
 from ..checks import Check
 from . import registry
 from .tolerance import write_declarations
@@ -262,10 +262,7 @@ class Run:
 
 def start(chapter_name: str, mode: str = "quick", overrides: dict | None = None) -> Run:
     """Begin a chapter run: validate parameters, fix threads and style, print the settings."""
-    import torch
-
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
+    pin_torch()
     apply_style()
     chapter = registry.get_chapter(chapter_name)
     results_dir = Path(os.environ.get(RESULTS_ENV) or Paths(Path.cwd()).results(chapter_name))
