@@ -93,14 +93,21 @@ def cache_key(chapter: Chapter, mode: str, overrides: dict, paths: Paths) -> str
     The chapter source, every file of the library, the mode, the parameters and the lock file
     of pinned versions: change any of them and the chapter runs again.
     """
-    digest = hashlib.sha256()
-    library = sorted(paths.library.rglob("*.py"))
-    for path in [paths.source(chapter.name), *library, paths.lock_file]:
-        digest.update(str(paths.relative(path)).encode())
-        digest.update(path.read_bytes() if path.exists() else b"<missing>")
+    digest = content_digest(paths, paths.source(chapter.name))
     digest.update(json.dumps({"mode": mode, "overrides": overrides}, sort_keys=True,
                              default=list).encode())
     return digest.hexdigest()
+
+
+def content_digest(paths: Paths, *sources: Path):
+    """SHA-256 (a hashlib object, to add to) of ``sources``, every file of the library and the
+    lock file, each by its path and content: what any computation of the book depends on."""
+    digest = hashlib.sha256()
+    library = sorted(paths.library.rglob("*.py"))
+    for path in [*sources, *library, paths.lock_file]:
+        digest.update(str(paths.relative(path)).encode())
+        digest.update(path.read_bytes() if path.exists() else b"<missing>")
+    return digest
 
 
 def time_limit(chapter: Chapter, mode: str, limits: Limits) -> tuple[float, str]:

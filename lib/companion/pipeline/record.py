@@ -57,9 +57,13 @@ def reproduce_command(chapter: str, mode: str, overrides: dict) -> str:
     """The shell command that reruns a chapter with exactly these settings."""
     parts = ["python -m companion run", chapter, "--mode", mode]
     for name, value in overrides.items():
-        text = ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
-        parts += ["-p", f"{name}={text}"]
+        parts += ["-p", f"{name}={parameter_text(value)}"]
     return " ".join(parts)
+
+
+def parameter_text(value) -> str:
+    """A parameter's value as ``-p name=value`` takes it (a tuple comma-separated)."""
+    return ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
 
 
 def git_state() -> dict:
