@@ -304,7 +304,7 @@ def _run_kernel(chapter: Chapter, mode: str, overrides: dict, time_allowed: tupl
         try:
             papermill.execute_notebook(
                 str(source), str(staged_notebook),
-                parameters={"mode": mode, "overrides": overrides},
+                parameters={"mode": mode, "overrides": as_kernel_parameters(overrides)},
                 kernel_name="python3", cwd=str(paths.root), progress_bar=False,
                 # one deadline for the whole notebook: each cell gets what is left of it
                 timeout_func=lambda cell: max(deadline - time.monotonic(), 0.1),
@@ -330,6 +330,15 @@ def _run_kernel(chapter: Chapter, mode: str, overrides: dict, time_allowed: tupl
                             f"{', '.join(missing)}: its last cell must call run.finish()")
     _hide_injected_parameters(staged_notebook)
     return wall_s
+
+
+def as_kernel_parameters(overrides: dict) -> dict:
+    """The overrides as papermill can inject them: it writes parameters into the notebook as
+    Python source, but a tuple as the string of its repr (``'(1.0, 0.7)'``), which the chapter
+    would then read as one malformed number. A list it writes as a list, which the chapter's
+    configuration turns back into the declared tuple."""
+    return {name: list(value) if isinstance(value, tuple) else value
+            for name, value in overrides.items()}
 
 
 def _source_cells(staged_notebook: Path) -> list[tuple[str, dict]]:

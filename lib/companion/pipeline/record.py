@@ -114,8 +114,9 @@ class Run:
     def __init__(self, chapter: registry.Chapter, mode: str, overrides: dict, results_dir: Path):
         self.chapter = chapter
         self.mode = mode
-        self.overrides = dict(overrides)
         self.config = registry.make_config(chapter, mode, overrides)
+        # as the configuration typed them: a tuple stays a tuple, however the kernel got it
+        self.overrides = {name: getattr(self.config, name) for name in overrides}
         self.results_dir = results_dir
         self.command = reproduce_command(chapter.name, mode, self.overrides)
         import torch
