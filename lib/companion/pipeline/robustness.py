@@ -35,6 +35,7 @@ STYLE = "".join([
     ".holds-some{background:#fbe3b5;color:#111}",
     ".holds-none{background:#f4c4c4;color:#111}",
     ".in-scope{outline:2px solid #1d4f91;outline-offset:-3px}",
+    ".companion-explorer img[hidden]{display:none}",  # whatever the theme does to images
     "</style>"])
 
 
