@@ -238,7 +238,7 @@ class Workers:
         say(f"starting a local Dask cluster: {size} workers x 1 thread")
         self._cluster = LocalCluster(n_workers=size, threads_per_worker=1, processes=True,
                                      host="127.0.0.1", dashboard_address=None,
-                                     silence_logs=logging.ERROR)
+                                     silence_logs=logging.CRITICAL)  # failures: ours to report
         return Client(self._cluster)
 
     def _connect(self):
@@ -352,7 +352,7 @@ def sweep_chapter(chapter: Chapter, mode: str, paths: Paths, workers: Workers) -
 def _compute(chapter: Chapter, tasks: list[Task], folder: Path, workers: Workers,
              progress: Progress) -> list[str]:
     """Run ``tasks`` on the cluster, caching each result as it arrives; the failures, one line
-    each. Ctrl-C stops the sweep and keeps what is cached."""
+    each, in the order of the tasks. Ctrl-C stops the sweep and keeps what is cached."""
     from distributed import as_completed
 
     client = workers.client(tasks)
@@ -362,14 +362,14 @@ def _compute(chapter: Chapter, tasks: list[Task], folder: Path, workers: Workers
                           else (draw, (chapter.experiment, task.config, task.point)))
         futures[client.submit(function, *args, key=f"{chapter.name}-{task.kind}-{task.key}",
                               pure=False)] = task
-    failed = []
+    failed = {}
     try:
         for future in as_completed(futures):
             task = futures.pop(future)
             try:
                 store(task, future.result(), folder)
             except Exception as error:  # raised by the chapter, or its worker was lost
-                failed.append(f"{task.describe()}: {type(error).__name__}: {error}")
+                failed[task.key] = f"{task.describe()}: {type(error).__name__}: {error}"
                 progress.advance(failed=True)
             else:
                 progress.advance(failed=False)
@@ -378,7 +378,7 @@ def _compute(chapter: Chapter, tasks: list[Task], folder: Path, workers: Workers
         raise Interrupted(f"interrupted: the sweep of '{chapter.name}' stopped; "
                           f"{progress.done} of {progress.total} results are cached: run it "
                           "again to resume") from None
-    return failed
+    return [failed[task.key] for task in tasks if task.key in failed]
 
 
 class Progress:
