@@ -11,12 +11,9 @@ import time
 
 import pytest
 
-from companion.__main__ import main
 from companion.params import ParameterError
-from companion.pipeline import registry
 from companion.pipeline.execute import ChapterFailed, run_chapter
-from companion.pipeline.paths import Paths
-from .toy_chapter import TOY, executed_toy_root, fingerprint
+from .toy_chapter import TOY, command_line, executed_toy_root, fingerprint
 
 
 @pytest.fixture(scope="module")
@@ -74,12 +71,13 @@ def test_override_changes_outputs_and_provenance(toy_root):
     run_chapter(TOY, paths=toy_root)
 
 
-def test_a_tuple_parameter_from_the_command_line_reaches_the_kernel(toy_root, monkeypatch):
+def test_a_tuple_parameter_from_the_command_line_reaches_the_kernel(toy_root, monkeypatch,
+                                                                    capsys):
     """papermill writes parameters into the notebook as Python source: the tuple of
     ``-p sigmas=1,0.7,0.4`` must arrive as that tuple, not as the string of its repr."""
-    monkeypatch.setitem(registry.CHAPTERS, TOY.name, TOY)
-    monkeypatch.setattr(Paths, "checkout", classmethod(lambda cls, caller: toy_root))
-    assert main(["run", "toy", "-p", "sigmas=1,0.7,0.4"]) == 0
+    cli = command_line(toy_root, {TOY.name: TOY}, monkeypatch, capsys)
+    code, _, err = cli("run", "toy", "-p", "sigmas=1,0.7,0.4")
+    assert code == 0, err
     provenance = json.loads((toy_root.results(TOY.name) / "provenance.json").read_text())
     assert provenance["config"]["sigmas"] == provenance["overrides"]["sigmas"] == [1, 0.7, 0.4]
     assert provenance["command"].endswith("-p sigmas=1.0,0.7,0.4")

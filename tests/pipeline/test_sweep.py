@@ -20,14 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from companion import __main__ as cli_module
 from companion.checks import Grid
 from companion.numerics import pinned_environment
 from companion.pipeline import registry
 from companion.pipeline.paths import Paths
 from companion.pipeline.robustness import robustness_page
 from companion.pipeline.sweep import Progress, Workers, load_sweep, plan, sweep_chapter
-from .toy_chapter import GRID, TOY, make_toy_root
+from .toy_chapter import GRID, TOY, command_line, make_toy_root
 
 TESTS = Path(__file__).parent
 POINTS = 6  # slope x sigmas
@@ -50,15 +49,7 @@ def toy(tmp_path) -> Paths:
 @pytest.fixture
 def cli(toy, monkeypatch, capsys):
     """``python -m companion ...`` in this process, on the toy root: (exit code, out, err)."""
-    monkeypatch.setitem(registry.CHAPTERS, TOY.name, TOY)
-    monkeypatch.setattr(Paths, "checkout", classmethod(lambda cls, caller: toy))
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = cli_module.main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
+    return command_line(toy, {TOY.name: TOY}, monkeypatch, capsys)
 
 
 def table(paths: Paths) -> str:

@@ -24,6 +24,7 @@ from companion.checks import Check, Grid
 from companion.params import Estimate, param, require
 from companion.pipeline.execute import run_chapter
 from companion.pipeline.paths import Paths
+from companion.pipeline import registry
 from companion.pipeline.registry import Chapter
 
 FAULTS = ("", "raise", "exit", "hang", "disk_full", "no_finish")
@@ -163,6 +164,23 @@ def executed_toy_root(root: Path) -> Paths:
     paths = make_toy_root(root)
     assert run_chapter(TOY, paths=paths).status == "executed"
     return paths
+
+
+def command_line(paths: Paths, chapters: dict, monkeypatch, capsys):
+    """``python -m companion ...`` run in this process on the root ``paths`` with ``chapters``
+    registered: a function of the arguments that returns the exit code, stdout and stderr."""
+    from companion.__main__ import main
+
+    for name, chapter in chapters.items():
+        monkeypatch.setitem(registry.CHAPTERS, name, chapter)
+    monkeypatch.setattr(Paths, "checkout", classmethod(lambda cls, caller: paths))
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
 
 
 def fingerprint(paths: Paths) -> dict[str, str]:
