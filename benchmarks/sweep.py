@@ -31,7 +31,7 @@ import companion  # noqa: F401  (first: it pins the numerical environment)
 from companion.pipeline.paths import Paths
 from companion.pipeline.record import git_state
 from companion.pipeline.registry import get_chapter
-from companion.pipeline.sweep import Workers, draw, measure, plan, sweep_chapter
+from companion.pipeline.sweep import Workers, draw, library_key, measure, plan, sweep_chapter
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,7 +47,7 @@ def toy_chapter(seeds: int, work: int):
 
 def serial_seconds(chapter, paths: Paths) -> float:
     """Every task of the sweep, one after the other in this process."""
-    tasks = plan(chapter, "quick", chapter.grids["quick"], paths)
+    tasks = plan(chapter, "quick", chapter.grids["quick"], library_key(paths))
     measure(chapter.experiment, tasks[0].config)  # imports, as a live session has them
     started = time.perf_counter()
     for task in tasks:
@@ -70,7 +70,7 @@ def main() -> None:
                else toy_chapter(args.seeds, args.work))
     with tempfile.TemporaryDirectory() as scratch:
         paths = Paths.scratch(ROOT, Path(scratch))
-        tasks = len(plan(chapter, "quick", chapter.grids["quick"], paths))
+        tasks = len(plan(chapter, "quick", chapter.grids["quick"], library_key(paths)))
         serial = serial_seconds(chapter, paths)
         with Workers(n_workers=args.workers) as workers:
             started = time.perf_counter()

@@ -25,7 +25,8 @@ from companion.numerics import pinned_environment
 from companion.pipeline import registry
 from companion.pipeline.paths import Paths
 from companion.pipeline.robustness import robustness_page
-from companion.pipeline.sweep import Progress, Workers, load_sweep, plan, sweep_chapter
+from companion.pipeline.sweep import (Progress, Workers, library_key, load_sweep, plan,
+                                      sweep_chapter)
 from .toy_chapter import GRID, TOY, command_line, make_toy_root
 
 TESTS = Path(__file__).parent
@@ -75,10 +76,13 @@ def test_a_sweep_on_a_local_cluster_of_two_workers(toy, cli):
     assert fingerprint["threads"]["torch"] == 1 and set(fingerprint["threads"]["openmp"]) <= {1}
 
     before = table(toy)
+    stale = toy.sweeps(TOY.name) / "cache" / "of-another-library"
+    stale.mkdir()
     code, out, err = cli("sweep", "toy")
     assert code == 0 and f"0 computed, {TASKS} from the cache" in out, out
     assert "starting" not in err, "a sweep served from the cache started a cluster"
     assert table(toy) == before
+    assert not stale.exists(), "results of another library were kept"
 
 
 def test_a_failing_point_is_named_and_the_others_are_kept(toy, workers):
@@ -119,13 +123,13 @@ def test_a_grid_point_that_is_not_a_valid_configuration_is_named(toy, cli, monke
 
 
 def test_each_task_is_keyed_by_its_configuration_and_the_library(toy):
-    tasks = plan(TOY, "quick", GRID, toy)
+    tasks = plan(TOY, "quick", GRID, library_key(toy))
     assert len(tasks) == TASKS and len({task.key for task in tasks}) == TASKS
     assert tasks[0].config.sigmas == (1.0, 0.5) and tasks[0].config.n_seeds == 1
     assert [task.seed for task in tasks[:3]] == [0, 1, 2]
     (toy.library / "science.py").write_text("RATE = 2\n")
-    assert not {task.key for task in tasks} & {task.key for task in plan(TOY, "quick", GRID,
-                                                                          toy)}
+    changed = plan(TOY, "quick", GRID, library_key(toy))
+    assert not {task.key for task in tasks} & {task.key for task in changed}
 
 
 def test_progress_in_a_log_is_a_line_per_tenth_of_the_work():
@@ -237,7 +241,7 @@ sys.exit(main(["sweep", "toy", "--workers", "2"]))
 
 
 def test_a_sweep_killed_half_way_resumes_from_its_cache(toy, workers):
-    cache = toy.sweeps(TOY.name) / "cache"
+    cache = toy.sweeps(TOY.name) / "cache" / library_key(toy)[:16]
     process = subprocess.Popen([sys.executable, "-c", SLOW_SWEEP, str(TESTS.parent),
                                 str(toy.root)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -17,7 +17,8 @@ results are all cached starts no cluster.
     build/sweeps/<chapter>/sweep.json        provenance, what each check states and covers,
                                              the frames, the failed tasks, the table's SHA-256
     build/sweeps/<chapter>/frames/           the explorable figure, one PNG per explore value
-    build/sweeps/<chapter>/cache/            one file per (point, seed) and two per frame
+    build/sweeps/<chapter>/cache/<library>/  one file per (point, seed) and two per frame,
+                                             computed with this library and lock file
 
 Workers compute as a chapter kernel does: one process per worker with one thread, in the
 pinned numerical environment (:mod:`companion.numerics`). By default the sweep starts a
@@ -111,10 +112,10 @@ class Outcome:
 # -------------------------------------------------------------------------------------------
 # The plan: every task of a sweep, each with its cache key
 # -------------------------------------------------------------------------------------------
-def plan(chapter: Chapter, mode: str, grid, paths: Paths) -> list[Task]:
+def plan(chapter: Chapter, mode: str, grid, library: str) -> list[Task]:
     """Every (point, seed) of ``grid`` and every frame of its explore axis, as validated
-    configurations; :class:`SweepRefused` names the first point that is not valid."""
-    library = content_digest(paths).hexdigest()
+    configurations keyed with ``library`` (:func:`library_key`); :class:`SweepRefused` names the
+    first point that is not valid."""
     first_seed = chapter.modes[mode].seed
     seeds = range(first_seed, first_seed + grid.n_seeds)
     work = [("checks", point, seed) for point in grid.points() for seed in seeds]
@@ -132,6 +133,11 @@ def plan(chapter: Chapter, mode: str, grid, paths: Paths) -> list[Task]:
                                f"{error}") from None
         tasks.append(Task(kind, point, seed, config, task_key(library, chapter, kind, config)))
     return tasks
+
+
+def library_key(paths: Paths) -> str:
+    """SHA-256 of the library and the lock file: every task's result depends on them."""
+    return content_digest(paths).hexdigest()
 
 
 def task_key(library: str, chapter: Chapter, kind: str, config) -> str:
@@ -290,8 +296,17 @@ def _distinct(items) -> list[dict]:
 # -------------------------------------------------------------------------------------------
 # The cache
 # -------------------------------------------------------------------------------------------
-def _cache(chapter: str, paths: Paths) -> Path:
-    return paths.sweeps(chapter) / "cache"
+def _cache(chapter: str, paths: Paths, library: str) -> Path:
+    """Where the results computed with ``library`` are cached."""
+    return paths.sweeps(chapter) / "cache" / library[:16]
+
+
+def _prune(cache: Path) -> None:
+    """Remove the results cached with other versions of the library: whichever mode they were
+    computed in, no task of this version can use them."""
+    for other in cache.parent.iterdir():
+        if other != cache:
+            shutil.rmtree(other, ignore_errors=True)
 
 
 def cached(task: Task, folder: Path) -> bool:
@@ -331,9 +346,10 @@ def sweep_chapter(chapter: Chapter, mode: str, paths: Paths, workers: Workers) -
         say(f"{chapter.name}: no {'GRID' if mode == 'quick' else 'PAPER_GRID'} in its config.py "
             f"yet: its {mode} sweep is skipped")
         return None
-    tasks = plan(chapter, mode, grid, paths)
+    library = library_key(paths)
+    tasks = plan(chapter, mode, grid, library)
     started = time.perf_counter()
-    folder = _cache(chapter.name, paths)
+    folder = _cache(chapter.name, paths, library)
     with chapter_lock(f"{chapter.name}.sweep", paths):
         folder.mkdir(parents=True, exist_ok=True)
         missing = [task for task in tasks if not cached(task, folder)]
@@ -343,7 +359,9 @@ def sweep_chapter(chapter: Chapter, mode: str, paths: Paths, workers: Workers) -
         wall_s = round(time.perf_counter() - started, 2)
         this_run = {"computed": len(missing) - len(failed), "from_cache": len(tasks) - len(missing),
                     "failed": failed, "wall_s": wall_s, "cluster": workers.describe()}
-        rows = write_outputs(chapter, mode, grid, tasks, this_run, paths)
+        rows = write_outputs(chapter, mode, grid, tasks, this_run, library, paths)
+        if not failed:
+            _prune(folder)
     return Outcome(chapter.name, len(tasks), len(missing) - len(failed),
                    len(tasks) - len(missing), failed, wall_s, in_scope_failures(rows),
                    sum(not row["passed"] and not row["in_scope"] for row in rows), len(rows))
@@ -448,12 +466,12 @@ def sweep_all(mode: str, paths: Paths, chapters) -> list[Outcome]:
 # The outputs: the tidy table and its provenance
 # -------------------------------------------------------------------------------------------
 def write_outputs(chapter: Chapter, mode: str, grid, tasks: list[Task], this_run: dict,
-                  paths: Paths) -> list[dict]:
+                  library: str, paths: Paths) -> list[dict]:
     """Write the table, the frames and sweep.json (last, with the table's SHA-256) from the
     cache; return the table's rows. The provenance of the results (the workers' numerical
     environments, the CPU time of the checks) comes from the cache, ``this_run`` says what
     this run computed and where."""
-    folder, cache = paths.sweeps(chapter.name), _cache(chapter.name, paths)
+    folder, cache = paths.sweeps(chapter.name), _cache(chapter.name, paths, library)
     rows, catalogue, fingerprints, seconds = [], {}, [], 0.0
     for task in tasks:
         if task.kind != "checks" or not cached(task, cache):
@@ -478,7 +496,7 @@ def write_outputs(chapter: Chapter, mode: str, grid, tasks: list[Task], this_run
               "grid": dataclasses.asdict(grid), "seeds": sorted({t.seed for t in tasks}),
               "tasks": len(tasks), "this_run": this_run, "checks_cpu_s": round(seconds, 1),
               "worker_fingerprints": _distinct(fingerprints),
-              **git_state(), "library": content_digest(paths).hexdigest(),
+              **git_state(), "library": library,
               "versions": {name: metadata.version(name) for name in ("dask", "distributed")},
               "checks": catalogue, "frames": frames,
               "table": {"file": "table.csv", "sha256": sha256(folder / "table.csv")}}
