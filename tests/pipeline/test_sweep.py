@@ -22,7 +22,8 @@ import pytest
 
 from companion.checks import Grid
 from companion.numerics import pinned_environment
-from companion.pipeline import registry
+from companion import __main__ as cli_module
+from companion.pipeline import registry, robustness, site
 from companion.pipeline.paths import Paths
 from companion.pipeline.robustness import robustness_page
 from companion.pipeline.sweep import (Progress, Workers, library_key, load_sweep, plan,
@@ -164,6 +165,20 @@ def test_a_table_altered_after_its_sweep_is_not_read(toy, workers):
     assert load_sweep(TOY.name, toy) is None
 
 
+def test_the_book_sweeps_its_chapters_and_writes_where_their_claims_hold(toy, cli,
+                                                                          monkeypatch):
+    only_toy = {TOY.name: TOY}
+    for module in (cli_module, site, robustness):
+        monkeypatch.setattr(module, "CHAPTERS", only_toy)
+    code, _, err = cli("book", "--no-site")
+    assert code == 0, err
+    assert f"[companion] toy: {TASKS} tasks, {TASKS} computed" in err
+    page = toy.robustness_page(TOY.name).read_text()
+    assert page.startswith("# Toy: where the claims hold") and "companion-explorer" in page
+    code, _, err = cli("book", "--no-site")
+    assert code == 0 and f"toy: {TASKS} tasks, 0 computed, {TASKS} from the cache" in err
+
+
 # -- a real scheduler and worker ---------------------------------------------------------------
 def start(*args: str, env: dict | None = None) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "dask", *args], env=env,
@@ -229,7 +244,8 @@ import dataclasses, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from companion.__main__ import main
-from companion.pipeline import registry
+from companion import __main__ as cli_module
+from companion.pipeline import registry, robustness, site
 from companion.pipeline.paths import Paths
 from pipeline.toy_chapter import GRID, TOY  # as the tests import it: the same cache keys
 
