@@ -52,36 +52,47 @@ def write_robustness_pages(paths: Paths) -> list[Path]:
 
 def robustness_page(chapter: Chapter, swept: Swept | None) -> str:
     """The Markdown (with HTML tables and the slider) of one chapter's robustness page."""
-    lines = [f"# {chapter.title}: where the claims hold", ""]
     link = f"[the chapter](../../chapters/{chapter.name}.ipynb)"
     if not chapter.grids:
-        return "\n".join(lines + [
-            f"This chapter declares no sweep grid yet: its claims are checked at the "
-            f"configuration {link} runs, on its seeds only.", ""])
-    if swept is None:
-        return "\n".join(lines + [
-            f"Not swept yet: run `python -m companion sweep {chapter.name}`.", ""])
-    record, rows = swept.record, swept.rows
-    axes = list(record["grid"]["axes"])
-    claims = [i for i, c in record["checks"].items() if c["kind"] == "claim"]
-    consistency = [i for i, c in record["checks"].items() if c["kind"] == "consistency"]
-    lines += [STYLE, "", introduction(chapter, record, link), "", "## Claims", "",
-              heat_table(rows, axes, claims, record["checks"]), "",
-              *scope_failures(rows), *check_list(claims, record["checks"]),
-              "### Where the laws stop", "", *where_laws_stop(rows, claims), ""]
+        body = [f"This chapter declares no sweep grid yet: its claims are checked at the "
+                f"configuration {link} runs, on its seeds only."]
+    elif swept is None:
+        body = [f"Not swept yet: run `python -m companion sweep {chapter.name}`."]
+    else:
+        body = [STYLE, "", introduction(chapter, swept.record, link), "",
+                *check_sections(swept), *explore_section(chapter, swept)]
+    return "\n".join([f"# {chapter.title}: where the claims hold", "", *body, ""])
+
+
+def check_sections(swept: Swept) -> list[str]:
+    """The claims' table, what each covers and where each stops; then the consistency
+    checks' table."""
+    catalogue, rows = swept.record["checks"], swept.rows
+    axes = list(swept.record["grid"]["axes"])
+    claims = [i for i, check in catalogue.items() if check["kind"] == "claim"]
+    consistency = [i for i, check in catalogue.items() if check["kind"] == "consistency"]
+    lines = ["## Claims", "", heat_table(rows, axes, claims, catalogue), "",
+             *scope_failures(rows), *check_list(claims, catalogue),
+             "### Where the laws stop", "", *where_laws_stop(rows, claims), ""]
     if consistency:
         lines += ["## Consistency checks", "",
                   "Identities, preconditions and solver tolerances: they must hold at every "
-                  "point.", "", heat_table(rows, axes, consistency, record["checks"]), "",
-                  *check_list(consistency, record["checks"])]
-    if record["frames"]:
-        explore = record["grid"]["explore"]
-        default = parameter_text(getattr(chapter.modes[record["mode"]], explore))
-        lines += [f"## Explore: `{explore}`", "",
-                  f"The chapter's explorable figure at each value of `{explore}` in the grid "
-                  f"(first seed); drag the slider.", "",
-                  explorer(chapter.name, explore, record["frames"], swept.folder, default), ""]
-    return "\n".join(lines)
+                  "point.", "", heat_table(rows, axes, consistency, catalogue), "",
+                  *check_list(consistency, catalogue)]
+    return lines
+
+
+def explore_section(chapter: Chapter, swept: Swept) -> list[str]:
+    """The explorable figure, starting at the chapter's own value of the explore axis."""
+    record = swept.record
+    if not record["frames"]:
+        return []
+    explore = record["grid"]["explore"]
+    default = parameter_text(getattr(chapter.modes[record["mode"]], explore))
+    return [f"## Explore: `{explore}`", "",
+            f"The chapter's explorable figure at each value of `{explore}` in the grid (first "
+            "seed); drag the slider.", "",
+            explorer(chapter.name, explore, record["frames"], swept.folder, default)]
 
 
 def introduction(chapter: Chapter, record: dict, link: str) -> str:
