@@ -11,6 +11,7 @@ import dataclasses
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -244,8 +245,7 @@ import dataclasses, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from companion.__main__ import main
-from companion import __main__ as cli_module
-from companion.pipeline import registry, robustness, site
+from companion.pipeline import registry
 from companion.pipeline.paths import Paths
 from pipeline.toy_chapter import GRID, TOY  # as the tests import it: the same cache keys
 
@@ -256,20 +256,37 @@ sys.exit(main(["sweep", "toy", "--workers", "2"]))
 """
 
 
-def test_a_sweep_killed_half_way_resumes_from_its_cache(toy, workers):
-    cache = toy.sweeps(TOY.name) / "cache" / library_key(toy)[:16]
+def stop_half_way(paths: Paths, cache: Path, how: signal.Signals) -> int:
+    """Start a slow sweep of the toy in another process, stop it with ``how`` once 4 results
+    are cached, and return how many are cached then."""
     process = subprocess.Popen([sys.executable, "-c", SLOW_SWEEP, str(TESTS.parent),
-                                str(toy.root)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               start_new_session=True)  # its workers die with it
+                                str(paths.root)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 180
     while (len(list(cache.glob("*.json"))) < 4 and process.poll() is None
            and time.monotonic() < deadline):
         time.sleep(0.05)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    if how == signal.SIGKILL:
+        os.killpg(process.pid, how)  # the sweep and its workers, as an out-of-memory kill
+    else:
+        process.send_signal(how)  # Ctrl-C reaches the sweep, which stops its workers
+    _, err = process.communicate(timeout=120)
     kept = len(list(cache.glob("*.json")))
-    assert 4 <= kept < POINTS * GRID.n_seeds, process.stderr.read().decode()[-2000:]
+    if how == signal.SIGINT:
+        assert process.returncode == 130 and re.search(
+            rf"\ninterrupted: the sweep of 'toy' stopped; \d+ of {TASKS} results are cached: "
+            r"run it again to resume\n$", err), err[-2000:]
+        time.sleep(2)
+        with pytest.raises(ProcessLookupError):
+            os.killpg(process.pid, 0)  # no worker of it is left
+    assert 4 <= kept < POINTS * GRID.n_seeds, err[-2000:]
+    return kept
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["kill", "ctrl-c"])
+def test_a_sweep_stopped_half_way_resumes_from_its_cache(toy, workers, how):
+    cache = toy.sweeps(TOY.name) / "cache" / library_key(toy)[:16]
+    kept = stop_half_way(toy, cache, how)
     assert not (toy.sweeps(TOY.name) / "sweep.json").exists()
 
     slow = dataclasses.replace(TOY, grids={"quick": dataclasses.replace(GRID,
@@ -278,7 +295,8 @@ def test_a_sweep_killed_half_way_resumes_from_its_cache(toy, workers):
     assert outcome.cached >= kept and outcome.computed == TASKS - outcome.cached
     assert not outcome.failed and outcome.rows == ROWS
     assert len(list(cache.glob("*.json"))) == POINTS * GRID.n_seeds
-    resumed = table(toy)
-    shutil.rmtree(cache)
-    assert sweep_chapter(slow, "quick", toy, workers).computed == TASKS
-    assert table(toy) == resumed, "a resumed sweep differs from one computed in one go"
+    if how == signal.SIGKILL:
+        resumed = table(toy)
+        shutil.rmtree(cache)
+        assert sweep_chapter(slow, "quick", toy, workers).computed == TASKS
+        assert table(toy) == resumed, "a resumed sweep differs from one computed in one go"

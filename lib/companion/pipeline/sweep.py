@@ -353,8 +353,14 @@ def sweep_chapter(chapter: Chapter, mode: str, paths: Paths, workers: Workers) -
     with chapter_lock(f"{chapter.name}.sweep", paths):
         folder.mkdir(parents=True, exist_ok=True)
         missing = [task for task in tasks if not cached(task, folder)]
-        progress = Progress(chapter.name, len(tasks), len(tasks) - len(missing))
-        failed = _compute(chapter, missing, folder, workers, progress) if missing else []
+        try:
+            client = workers.client(missing) if missing else None  # before the bar: it says so
+            progress = Progress(chapter.name, len(tasks), len(tasks) - len(missing))
+            failed = _compute(chapter, missing, folder, client, progress) if missing else []
+        except KeyboardInterrupt:
+            done = sum(cached(task, folder) for task in tasks)
+            raise Interrupted(f"interrupted: the sweep of '{chapter.name}' stopped; {done} of "
+                              f"{len(tasks)} results are cached: run it again to resume") from None
         progress.finish()
         wall_s = round(time.perf_counter() - started, 2)
         this_run = {"computed": len(missing) - len(failed), "from_cache": len(tasks) - len(missing),
@@ -367,13 +373,12 @@ def sweep_chapter(chapter: Chapter, mode: str, paths: Paths, workers: Workers) -
                    sum(not row["passed"] and not row["in_scope"] for row in rows), len(rows))
 
 
-def _compute(chapter: Chapter, tasks: list[Task], folder: Path, workers: Workers,
+def _compute(chapter: Chapter, tasks: list[Task], folder: Path, client,
              progress: Progress) -> list[str]:
     """Run ``tasks`` on the cluster, caching each result as it arrives; the failures, one line
-    each, in the order of the tasks. Ctrl-C stops the sweep and keeps what is cached."""
+    each, in the order of the tasks. Ctrl-C cancels what is left; what is cached stays."""
     from distributed import as_completed
 
-    client = workers.client(tasks)
     futures = {}
     for task in tasks:
         function, args = ((measure, (chapter.experiment, task.config)) if task.kind == "checks"
@@ -393,9 +398,7 @@ def _compute(chapter: Chapter, tasks: list[Task], folder: Path, workers: Workers
                 progress.advance(failed=False)
     except KeyboardInterrupt:
         client.cancel(list(futures))
-        raise Interrupted(f"interrupted: the sweep of '{chapter.name}' stopped; "
-                          f"{progress.done} of {progress.total} results are cached: run it "
-                          "again to resume") from None
+        raise
     return [failed[task.key] for task in tasks if task.key in failed]
 
 
