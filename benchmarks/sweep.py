@@ -31,7 +31,8 @@ import companion  # noqa: F401  (first: it pins the numerical environment)
 from companion.pipeline.paths import Paths
 from companion.pipeline.record import git_state
 from companion.pipeline.registry import get_chapter
-from companion.pipeline.sweep import Workers, draw, library_key, measure, plan, sweep_chapter
+from companion.pipeline.cluster import Workers
+from companion.pipeline.sweep import draw, library_key, measure, plan, sweep_chapter
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -42,7 +42,7 @@ from .pipeline.publish import InvalidPublish, check_files, read_record
 from .pipeline.registry import CHAPTERS, UnknownChapterError, get_chapter
 from .pipeline.robustness import write_robustness_pages
 from .pipeline.site import BookFailed, build_site, run_all
-from .pipeline.sweep import SweepFailed, Workers, sweep_all, sweep_chapter
+from .pipeline.sweep import SweepFailed, sweep_all, sweep_chapter
 
 BAD_INPUT, FAILED, INTERRUPTED = 2, 1, 130
 
@@ -92,6 +92,8 @@ def command_run(args, paths: Paths) -> int:
 
 
 def command_sweep(args, paths: Paths) -> int:
+    from .pipeline.cluster import Workers  # Dask: only where a sweep may need it
+
     chapter = get_chapter(args.chapter)
     with Workers(args.scheduler, args.workers) as workers:
         outcome = sweep_chapter(chapter, args.mode, paths, workers)

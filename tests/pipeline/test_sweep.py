@@ -22,13 +22,13 @@ from pathlib import Path
 import pytest
 
 from companion.checks import Grid
-from companion.numerics import pinned_environment
+from companion.numerics import fingerprint, pinned_environment
 from companion import __main__ as cli_module
 from companion.pipeline import registry, robustness, site
 from companion.pipeline.paths import Paths
 from companion.pipeline.robustness import robustness_page
-from companion.pipeline.sweep import (Progress, Workers, library_key, load_sweep, plan,
-                                      sweep_chapter)
+from companion.pipeline.cluster import Workers
+from companion.pipeline.sweep import Progress, library_key, load_sweep, plan, sweep_chapter
 from .toy_chapter import GRID, TOY, command_line, make_toy_root
 
 TESTS = Path(__file__).parent
@@ -55,6 +55,13 @@ def cli(toy, monkeypatch, capsys):
     return command_line(toy, {TOY.name: TOY}, monkeypatch, capsys)
 
 
+def same_pins(worker: dict, here: dict) -> bool:
+    """Whether a worker computes with the instruction sets and threads this pinned process
+    does (on a machine with AVX-512, an unpinned worker would use it)."""
+    keys = ("torch_cpu_capability", "torch_mkl", "numpy_simd", "openblas")
+    return all(worker[key] == here[key] for key in keys)
+
+
 def table(paths: Paths) -> str:
     return (paths.sweeps(TOY.name) / "table.csv").read_text()
 
@@ -74,8 +81,9 @@ def test_a_sweep_on_a_local_cluster_of_two_workers(toy, cli):
     assert [frame["value"] for frame in record["frames"]] == ["0.5", "1.0", "2.0"]
     assert all((toy.sweeps(TOY.name) / frame["file"]).read_bytes()[:4] == b"\x89PNG"
                for frame in record["frames"])
-    (fingerprint,) = record["worker_fingerprints"]
-    assert fingerprint["threads"]["torch"] == 1 and set(fingerprint["threads"]["openmp"]) <= {1}
+    (worker,) = record["worker_fingerprints"]
+    assert worker["threads"]["torch"] == 1 and set(worker["threads"]["openmp"]) <= {1}
+    assert same_pins(worker, fingerprint())
 
     before = table(toy)
     stale = toy.sweeps(TOY.name) / "cache" / "of-another-library"
@@ -232,10 +240,9 @@ def test_a_sweep_through_a_real_scheduler_and_worker(toy, cli, tmp_path):
     assert "restarting the 1 workers of" in err and f"{TASKS} computed" in out
     record = load_sweep(TOY.name, toy).record
     assert record["this_run"]["cluster"] == f"scheduler {address}, 1 workers x 1 thread"
-    (fingerprint,) = record["worker_fingerprints"]
-    from companion.numerics import fingerprint as this_process
-
-    assert fingerprint["torch_cpu_capability"] == this_process()["torch_cpu_capability"]
+    (worker,) = record["worker_fingerprints"]
+    assert same_pins(worker, fingerprint()), "the worker was not restarted in the pinned " \
+                                             "environment"
     assert len(table(toy).splitlines()) == 1 + ROWS
 
 

@@ -20,17 +20,14 @@ results are all cached starts no cluster.
     build/sweeps/<chapter>/cache/<library>/  one file per (point, seed) and two per frame,
                                              computed with this library and lock file
 
-Workers compute as a chapter kernel does: one process per worker with one thread, in the
-pinned numerical environment (:mod:`companion.numerics`). By default the sweep starts a
-``LocalCluster`` on 127.0.0.1, one worker per core (fewer if the tasks' estimated memory does
-not fit); ``--scheduler`` uses an existing cluster, whose workers must have one thread each
-(``dask worker ADDRESS --nthreads 1``): the sweep restarts them in the pinned environment and
-records each worker's numerical fingerprint.
+The workers compute as a chapter kernel does, one thread each in the pinned numerical
+environment, on a local cluster by default or on an existing one (``--scheduler``): see
+:mod:`companion.pipeline.cluster`. Each result records the numerical fingerprint of the worker
+that computed it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import functools
@@ -38,7 +35,6 @@ import hashlib
 import importlib
 import io
 import json
-import logging
 import os
 import shutil
 import sys
@@ -46,26 +42,27 @@ import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..numerics import fingerprint, pin_torch, pinned_environment
+from ..numerics import fingerprint, pin_torch
 from ..params import ParameterError
-from .execute import (KERNEL_MEMORY_BYTES, Interrupted, available_memory, chapter_lock,
-                      content_digest, say)
+from .execute import Interrupted, chapter_lock, content_digest, say
 from .paths import Paths
 from .publish import sha256
 from .record import git_state, parameter_text
 from .registry import Chapter, make_config
 
+if TYPE_CHECKING:
+    from .cluster import Workers
+
 TABLE_COLUMNS = ("seed", "id", "name", "kind", "value", "op", "bound", "passed", "in_scope",
                  "known_failure")  # after one column per axis of the grid
 CATALOGUE_FIELDS = ("name", "quantity", "kind", "over", "scope", "why", "known_failure")
 FRAME_INCHES = (7.0, 3.6)  # 700 px wide at the book's 100 dpi
-SCHEDULER_TIMEOUT_S = 30
 
 
 class SweepRefused(ParameterError):
-    """A sweep that cannot start: a grid point that is not a valid configuration, or a cluster
-    that cannot be reached or does not compute as the book pins."""
+    """A grid with a point that is not a valid configuration: refused before any task."""
 
 
 class SweepFailed(RuntimeError):
@@ -190,110 +187,6 @@ def worker_fingerprint() -> dict:
 
 
 # -------------------------------------------------------------------------------------------
-# The cluster
-# -------------------------------------------------------------------------------------------
-class Workers:
-    """The Dask cluster a sweep runs on, connected or started on first use and closed on exit.
-
-    Without ``scheduler``: a ``LocalCluster`` on 127.0.0.1 of ``n_workers`` processes (by
-    default one per core, fewer if the tasks' estimated memory does not fit), each with one
-    thread, started from this process and so in its pinned environment. With ``scheduler``: that
-    cluster's workers, refused unless each has one thread, restarted in the pinned environment.
-    """
-
-    def __init__(self, scheduler: str | None = None, n_workers: int | None = None):
-        if scheduler and n_workers:
-            raise SweepRefused("--workers sizes the local cluster; with --scheduler the "
-                               "cluster's own workers run the sweep: give one of them")
-        if n_workers is not None and n_workers < 1:
-            raise SweepRefused(f"--workers must be >= 1, got {n_workers}")
-        self.scheduler, self.n_workers = scheduler, n_workers
-        self._cluster = self._client = None
-
-    def __enter__(self) -> Workers:
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self.close()
-
-    def client(self, tasks: list[Task]):
-        """The client, starting or connecting to the cluster if this is its first use."""
-        if self._client is None:
-            logging.getLogger("distributed").setLevel(logging.ERROR)
-            self._client = (self._connect() if self.scheduler else self._start(tasks))
-            fingerprints = _distinct(self._client.run(worker_fingerprint).values())
-            unpinned = [fp for fp in fingerprints if fp["threads"]["torch"] != 1
-                        or fp["threads"]["openmp"] not in ([], [1])
-                        or any("threads 1" not in pool for pool in fp["openblas"])]
-            if unpinned:
-                raise SweepRefused(
-                    "a worker computes with more than one thread, unlike the book's pinned "
-                    f"runs: threads {unpinned[0]['threads']}, OpenBLAS {unpinned[0]['openblas']}")
-        return self._client
-
-    def describe(self) -> str:
-        if self._client is None:
-            return "no cluster (every result from the cache)"
-        where = f"scheduler {self.scheduler}" if self.scheduler else "LocalCluster on 127.0.0.1"
-        return f"{where}, {len(self._client.nthreads())} workers x 1 thread"
-
-    def _start(self, tasks: list[Task]):
-        from distributed import Client, LocalCluster
-
-        size = self.n_workers or machine_workers(tasks)
-        say(f"starting a local Dask cluster: {size} workers x 1 thread")
-        self._cluster = LocalCluster(n_workers=size, threads_per_worker=1, processes=True,
-                                     host="127.0.0.1", dashboard_address=None,
-                                     silence_logs=logging.CRITICAL)  # failures: ours to report
-        return Client(self._cluster)
-
-    def _connect(self):
-        from distributed import Client
-        from distributed.diagnostics.plugin import Environ
-
-        try:
-            client = Client(self.scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
-            client.wait_for_workers(1, timeout=SCHEDULER_TIMEOUT_S)
-        except (OSError, TimeoutError) as error:
-            raise SweepRefused(f"cannot use the Dask scheduler at {self.scheduler} (no answer, "
-                               f"or no worker within {SCHEDULER_TIMEOUT_S} s): {error}") from None
-        self._client = client  # closed by close(), even if refused below
-        threaded = {address: n for address, n in client.nthreads().items() if n != 1}
-        if threaded:
-            raise SweepRefused(
-                f"the workers of {self.scheduler} must have one thread each, as the book's "
-                f"runs are pinned (start them with 'dask worker {self.scheduler} --nthreads "
-                f"1'); these have more: "
-                + ", ".join(f"{address} ({n})" for address, n in threaded.items()))
-        n_workers = len(client.nthreads())
-        say(f"restarting the {n_workers} workers of {self.scheduler} in the pinned "
-            "numerical environment")
-        client.register_plugin(Environ(pinned_environment()), name="companion-numerics")
-        client.wait_for_workers(n_workers, timeout=SCHEDULER_TIMEOUT_S)
-        return client
-
-    def close(self) -> None:
-        for resource in (self._client, self._cluster):
-            if resource is not None:
-                with contextlib.suppress(Exception):  # a cluster already gone
-                    resource.close()
-        self._cluster = self._client = None
-
-
-def machine_workers(tasks: list[Task]) -> int:
-    """One worker per core this process may use, fewer if that many tasks' estimated memory
-    (each with a kernel's worth of libraries) does not fit, never more than the tasks."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    per_task = max(task.config.estimate().memory_bytes for task in tasks) + KERNEL_MEMORY_BYTES
-    return max(1, min(cores or 1, int(available_memory() // per_task), len(tasks)))
-
-
-def _distinct(items) -> list[dict]:
-    unique = {json.dumps(item, sort_keys=True): item for item in items}
-    return list(unique.values())
-
-
-# -------------------------------------------------------------------------------------------
 # The cache
 # -------------------------------------------------------------------------------------------
 def _cache(chapter: str, paths: Paths, library: str) -> Path:
@@ -327,6 +220,11 @@ def store(task: Task, result, folder: Path) -> None:
     arrays = io.BytesIO()
     np.savez_compressed(arrays, **frame)
     _write(folder / f"{task.key}.npz", arrays.getvalue())
+
+
+def _distinct(items) -> list[dict]:
+    unique = {json.dumps(item, sort_keys=True): item for item in items}
+    return list(unique.values())
 
 
 def _write(path: Path, content: bytes) -> None:
@@ -454,6 +352,8 @@ class Progress:
 def sweep_all(mode: str, paths: Paths, chapters) -> list[Outcome]:
     """Sweep every chapter that declares a grid, on one local cluster started only if some
     result is not cached; :class:`SweepFailed` after all of them if any task failed."""
+    from .cluster import Workers
+
     with Workers() as workers:
         outcomes = [outcome for chapter in chapters
                     if (outcome := sweep_chapter(chapter, mode, paths, workers))]
