@@ -24,8 +24,8 @@ changes it, and a run still going at its limit is stopped and fails.
 Exit codes: 0 success, 1 a chapter failed (or the book did, or a sweep task), 2 bad input
 (unknown chapter, unknown or repeated parameter, wrong type or value, a run over its limits, a
 bless that cannot be done whole, not the caller's checkout, a grid point that is not a valid
-configuration, a Dask cluster that cannot be used), 130 interrupted. Bad input is rejected before any
-kernel starts, and a failure never touches the last good outputs.
+configuration, a Dask cluster that cannot be used), 130 interrupted. Bad input is rejected
+before any kernel starts, and a failure never touches the last good outputs.
 """
 
 from __future__ import annotations

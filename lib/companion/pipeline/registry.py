@@ -4,8 +4,9 @@ Everything else about a chapter lives in its own folder, ``companion/<name>/conf
 title, the result and papers it reproduces, its quick-mode time budget, its ``QUICK`` and
 ``PAPER`` configurations and the grids its claims are swept over (``GRID``, ``PAPER_GRID``).
 That module is the only part of a chapter the pipeline imports, and it imports neither torch
-nor matplotlib; a sweep imports the chapter's experiment module on its workers only. The table of contents, the intro's chapter table and
-the README's are generated from this list (``companion.pipeline.site.write_chapter_lists``).
+nor matplotlib; a sweep imports the chapter's experiment module on its workers only. The table
+of contents, the intro's chapter table and the README's are generated from this list
+(``companion.pipeline.site.write_chapter_lists``).
 """
 
 from __future__ import annotations

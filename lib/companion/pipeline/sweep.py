@@ -50,7 +50,7 @@ from .execute import Interrupted, chapter_lock, content_digest, say
 from .paths import Paths
 from .publish import sha256
 from .record import git_state, parameter_text
-from .registry import Chapter, make_config
+from .registry import GRID_VARIABLES, Chapter, make_config
 
 if TYPE_CHECKING:
     from .cluster import Workers
@@ -241,8 +241,8 @@ def sweep_chapter(chapter: Chapter, mode: str, paths: Paths, workers: Workers) -
     write its table and provenance even if some tasks failed."""
     grid = chapter.grids.get(mode)
     if grid is None:
-        say(f"{chapter.name}: no {'GRID' if mode == 'quick' else 'PAPER_GRID'} in its config.py "
-            f"yet: its {mode} sweep is skipped")
+        say(f"{chapter.name}: no {GRID_VARIABLES[mode]} in its config.py yet: its {mode} sweep "
+            "is skipped")
         return None
     library = library_key(paths)
     tasks = plan(chapter, mode, grid, library)
@@ -261,8 +261,9 @@ def sweep_chapter(chapter: Chapter, mode: str, paths: Paths, workers: Workers) -
                               f"{len(tasks)} results are cached: run it again to resume") from None
         progress.finish()
         wall_s = round(time.perf_counter() - started, 2)
-        this_run = {"computed": len(missing) - len(failed), "from_cache": len(tasks) - len(missing),
-                    "failed": failed, "wall_s": wall_s, "cluster": workers.describe()}
+        this_run = {"computed": len(missing) - len(failed),
+                    "from_cache": len(tasks) - len(missing), "failed": failed,
+                    "wall_s": wall_s, "cluster": workers.describe()}
         rows = write_outputs(chapter, mode, grid, tasks, this_run, library, paths)
         if not failed:
             _prune(folder)
