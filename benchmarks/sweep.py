@@ -11,6 +11,9 @@ its explorable figure, with the same functions (``companion.pipeline.sweep.measu
 * sweep, warm: the same sweep again into an empty cache, on the cluster already started: the
   steady throughput, which is what a long paper-mode sweep sees.
 
+The serial loop and the warm sweep alternate ``--repeat`` times and the medians are compared,
+so that a machine shared with other work slows both alike.
+
 Without CHAPTER it sweeps the test suite's toy chapter over ``--seeds`` seeds, each evaluation
 costing ``--work`` products of 200 x 200 matrices in torch (about a second at 300 on the
 reference machine's cores): a real chapter's point costs seconds too. Writes
@@ -22,6 +25,7 @@ import dataclasses
 import os
 import platform
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -59,6 +63,14 @@ def serial_seconds(chapter, paths: Paths) -> float:
     return time.perf_counter() - started
 
 
+def sweep_seconds(chapter, paths: Paths, workers: Workers) -> float:
+    """The sweep of every task, from an empty cache."""
+    shutil.rmtree(paths.sweeps(chapter.name), ignore_errors=True)
+    started = time.perf_counter()
+    sweep_chapter(chapter, "quick", paths, workers)
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -66,38 +78,44 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seeds", type=int, default=10, help="toy only")
     parser.add_argument("--work", type=int, default=300, help="toy only")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     chapter = (get_chapter(args.chapter) if args.chapter
                else toy_chapter(args.seeds, args.work))
     with tempfile.TemporaryDirectory() as scratch:
         paths = Paths.scratch(ROOT, Path(scratch))
         tasks = len(plan(chapter, "quick", chapter.grids["quick"], library_key(paths)))
-        serial = serial_seconds(chapter, paths)
         with Workers(n_workers=args.workers) as workers:
-            started = time.perf_counter()
-            sweep_chapter(chapter, "quick", paths, workers)
-            cold = time.perf_counter() - started
-            shutil.rmtree(paths.sweeps(chapter.name))
-            started = time.perf_counter()
-            sweep_chapter(chapter, "quick", paths, workers)
-            warm = time.perf_counter() - started
-    git = git_state()
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+            cold = sweep_seconds(chapter, paths, workers)
+            serials, warms = [], []
+            for _ in range(args.repeat):
+                serials.append(serial_seconds(chapter, paths))
+                warms.append(sweep_seconds(chapter, paths, workers))
     what = (f"chapter `{chapter.name}`" if args.chapter else
             f"the toy chapter, {args.seeds} seeds, {args.work} matrix products per point")
-    lines = [f"Measured on {platform.machine()}, {os.cpu_count()} cores (load average "
-             f"{load:.1f} when it ended), {time.strftime('%Y-%m-%d')}, at commit "
-             f"{git['commit'][:12]}{' (with uncommitted changes)' if git['dirty'] else ''}: "
-             f"{what}; {tasks} tasks.", "",
-             "| run | wall (s) | tasks/s | vs serial |", "|---|---|---|---|"]
-    for name, seconds in (("serial loop", serial),
-                          (f"sweep, {args.workers} workers, cluster start included", cold),
-                          (f"sweep, {args.workers} workers, cluster warm", warm)):
-        lines.append(f"| {name} | {seconds:.1f} | {tasks / seconds:.2f} | "
-                     f"{serial / seconds:.2f}x |")
-    text = "\n".join(lines) + "\n"
+    text = report(f"{what}; {tasks} tasks", tasks, args.workers, serials, cold, warms)
     print(text)
     (ROOT / "benchmarks" / "sweep.md").write_text("# Sweep throughput\n\n" + text)
+
+
+def report(what: str, tasks: int, workers: int, serials: list, cold: float,
+           warms: list) -> str:
+    """The Markdown table of the three runs, with the machine, its load and the commit."""
+    serial, warm = statistics.median(serials), statistics.median(warms)
+    git = git_state()
+    lines = [f"Measured on {platform.machine()}, {os.cpu_count()} cores (load average "
+             f"{os.getloadavg()[0]:.1f} at the end), {time.strftime('%Y-%m-%d')}, at commit "
+             f"{git['commit'][:12]}{' (with uncommitted changes)' if git['dirty'] else ''}: "
+             f"{what}. Medians of {len(serials)} alternating runs, each run's time in "
+             "brackets.", "",
+             "| run | wall (s) | tasks/s | vs serial |", "|---|---|---|---|"]
+    for name, seconds, each in (
+            ("serial loop", serial, serials),
+            (f"sweep, {workers} workers, cluster start included (once)", cold, [cold]),
+            (f"sweep, {workers} workers, cluster warm", warm, warms)):
+        lines.append(f"| {name} | {seconds:.1f} ({', '.join(f'{s:.1f}' for s in each)}) | "
+                     f"{tasks / seconds:.2f} | {serial / seconds:.2f}x |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
