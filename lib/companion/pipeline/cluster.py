@@ -24,6 +24,7 @@ import contextlib
 import logging
 import os
 
+import dask
 from distributed import Client, LocalCluster
 from distributed.diagnostics.plugin import NannyPlugin
 
@@ -99,11 +100,13 @@ class Workers:
     def _start(self, tasks: list) -> Client:
         size = self.n_workers or machine_workers(tasks)
         say(f"starting a local Dask cluster: {size} workers x 1 thread")
-        self._cluster = LocalCluster(
-            n_workers=size, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None,  # no dashboard; its health server on a free port, not 8787
-            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-            silence_logs=logging.CRITICAL)  # the workers' own failure logs: ours to report
+        # no statistical profiler sampling every worker's stack each 10 ms: nobody reads it
+        with dask.config.set({"distributed.worker.profile.enabled": False}):
+            self._cluster = LocalCluster(
+                n_workers=size, threads_per_worker=1, processes=True, host="127.0.0.1",
+                dashboard_address=None,  # no dashboard; its health server on a free port
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                silence_logs=logging.CRITICAL)  # the workers' failure logs: ours to report
         return Client(self._cluster)
 
     def _connect(self) -> Client:
