@@ -9,10 +9,13 @@ its explorable figure, with the same functions (``companion.pipeline.sweep.measu
 * serial: one after the other in this process, as a chapter's author measures a grid;
 * sweep, cold: ``sweep_chapter`` end to end, starting the cluster (its workers import torch);
 * sweep, warm: the same sweep again into an empty cache, on the cluster already started: the
-  steady throughput, which is what a long paper-mode sweep sees.
+  steady throughput, which is what a long paper-mode sweep sees;
+* plain processes: the tasks dealt to as many fresh processes as workers, each running its
+  share serially once its imports are done: what the machine itself gives for this work in
+  parallel, without Dask (two virtual cores need not give twice one).
 
-The serial loop and the warm sweep alternate ``--repeat`` times and the medians are compared,
-so that a machine shared with other work slows both alike.
+The serial loop, the warm sweep and the plain processes alternate ``--repeat`` times and the
+medians are compared, so that a machine shared with other work slows all of them alike.
 
 Without CHAPTER it sweeps the test suite's toy chapter over ``--seeds`` seeds, each evaluation
 costing ``--work`` products of 200 x 200 matrices in torch (about a second at 300 on the
@@ -21,7 +24,9 @@ benchmarks/sweep.md with the machine and the commit.
 """
 
 import argparse
+import concurrent.futures
 import dataclasses
+import multiprocessing
 import os
 import platform
 import shutil
@@ -50,17 +55,31 @@ def toy_chapter(seeds: int, work: int):
     return dataclasses.replace(TOY, grids={"quick": grid})
 
 
-def serial_seconds(chapter, paths: Paths) -> float:
-    """Every task of the sweep, one after the other in this process."""
-    tasks = plan(chapter, "quick", chapter.grids["quick"], library_key(paths))
-    measure(chapter.experiment, tasks[0].config)  # imports, as a live session has them
+def serial_seconds(experiment: str, tasks: list) -> float:
+    """``tasks`` one after the other in this process, once their imports are done (as in a
+    live session): one task of each kind runs first, untimed."""
+    for first in {task.kind: task for task in reversed(tasks)}.values():
+        evaluate(experiment, first)
     started = time.perf_counter()
     for task in tasks:
-        if task.kind == "checks":
-            measure(chapter.experiment, task.config)
-        else:
-            draw(chapter.experiment, task.config, task.point)
+        evaluate(experiment, task)
     return time.perf_counter() - started
+
+
+def evaluate(experiment: str, task) -> None:
+    if task.kind == "checks":
+        measure(experiment, task.config)
+    else:
+        draw(experiment, task.config, task.point)
+
+
+def plain_processes_seconds(experiment: str, tasks: list, processes: int) -> float:
+    """``tasks`` dealt to ``processes`` fresh processes, each running its share serially: the
+    longest share's time."""
+    shares = [tasks[index::processes] for index in range(processes)]
+    spawn = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(processes, mp_context=spawn) as pool:
+        return max(pool.map(serial_seconds, [experiment] * processes, shares))
 
 
 def sweep_seconds(chapter, paths: Paths, workers: Workers) -> float:
@@ -84,35 +103,39 @@ def main() -> None:
                else toy_chapter(args.seeds, args.work))
     with tempfile.TemporaryDirectory() as scratch:
         paths = Paths.scratch(ROOT, Path(scratch))
-        tasks = len(plan(chapter, "quick", chapter.grids["quick"], library_key(paths)))
+        tasks = plan(chapter, "quick", chapter.grids["quick"], library_key(paths))
+        runs = {"serial": [], "warm": [], "plain": []}
         with Workers(n_workers=args.workers) as workers:
             cold = sweep_seconds(chapter, paths, workers)
-            serials, warms = [], []
             for _ in range(args.repeat):
-                serials.append(serial_seconds(chapter, paths))
-                warms.append(sweep_seconds(chapter, paths, workers))
+                runs["serial"].append(serial_seconds(chapter.experiment, tasks))
+                runs["warm"].append(sweep_seconds(chapter, paths, workers))
+                runs["plain"].append(plain_processes_seconds(chapter.experiment, tasks,
+                                                             args.workers))
     what = (f"chapter `{chapter.name}`" if args.chapter else
             f"the toy chapter, {args.seeds} seeds, {args.work} matrix products per point")
-    text = report(f"{what}; {tasks} tasks", tasks, args.workers, serials, cold, warms)
+    text = report(f"{what}; {len(tasks)} tasks", len(tasks), args.workers, runs, cold)
     print(text)
     (ROOT / "benchmarks" / "sweep.md").write_text("# Sweep throughput\n\n" + text)
 
 
-def report(what: str, tasks: int, workers: int, serials: list, cold: float,
-           warms: list) -> str:
-    """The Markdown table of the three runs, with the machine, its load and the commit."""
-    serial, warm = statistics.median(serials), statistics.median(warms)
+def report(what: str, tasks: int, workers: int, runs: dict, cold: float) -> str:
+    """The Markdown table of the runs, with the machine, its load and the commit."""
+    serial = statistics.median(runs["serial"])
     git = git_state()
     lines = [f"Measured on {platform.machine()}, {os.cpu_count()} cores (load average "
              f"{os.getloadavg()[0]:.1f} at the end), {time.strftime('%Y-%m-%d')}, at commit "
              f"{git['commit'][:12]}{' (with uncommitted changes)' if git['dirty'] else ''}: "
-             f"{what}. Medians of {len(serials)} alternating runs, each run's time in "
+             f"{what}. Medians of {len(runs['serial'])} alternating runs, each run's time in "
              "brackets.", "",
              "| run | wall (s) | tasks/s | vs serial |", "|---|---|---|---|"]
-    for name, seconds, each in (
-            ("serial loop", serial, serials),
-            (f"sweep, {workers} workers, cluster start included (once)", cold, [cold]),
-            (f"sweep, {workers} workers, cluster warm", warm, warms)):
+    for name, each in (
+            ("serial loop", runs["serial"]),
+            (f"sweep, {workers} workers, cluster start included (once)", [cold]),
+            (f"sweep, {workers} workers, cluster warm", runs["warm"]),
+            (f"{workers} plain processes, no Dask (the machine's own parallelism)",
+             runs["plain"])):
+        seconds = statistics.median(each)
         lines.append(f"| {name} | {seconds:.1f} ({', '.join(f'{s:.1f}' for s in each)}) | "
                      f"{tasks / seconds:.2f} | {serial / seconds:.2f}x |")
     return "\n".join(lines) + "\n"
