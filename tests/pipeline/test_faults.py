@@ -32,7 +32,7 @@ from companion.pipeline import paths as paths_module
 from companion.pipeline.execute import PAPER_TIMEOUT_S, Limits, chapter_lock, time_limit
 from companion.pipeline.paths import EXECUTION_RECORD, CheckoutError, Paths
 from conftest import ROOT
-from .toy_chapter import TOY, TOYS, executed_toy_root, fingerprint
+from .toy_chapter import TOY, TOYS, command_line, executed_toy_root, fingerprint
 
 TESTS = Path(__file__).parent
 UNTOUCHED = ("The last good outputs (book/chapters/toy.ipynb, build/results/toy/) are "
@@ -66,16 +66,7 @@ def toy(toy_repo) -> Paths:
 def cli(toy, monkeypatch, capsys):
     """``python -m companion ...`` in this process, on the toy root with the toy chapters:
     returns the exit code, stdout and stderr."""
-    for name, chapter in TOYS.items():
-        monkeypatch.setitem(registry.CHAPTERS, name, chapter)
-    monkeypatch.setattr(Paths, "checkout", classmethod(lambda cls, caller: toy))
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = cli_module.main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
+    return command_line(toy, TOYS, monkeypatch, capsys)
 
 
 @pytest.fixture

@@ -94,14 +94,21 @@ def cache_key(chapter: Chapter, mode: str, overrides: dict, paths: Paths) -> str
     The chapter source, every file of the library, the mode, the parameters and the lock file
     of pinned versions: change any of them and the chapter runs again.
     """
-    digest = hashlib.sha256()
-    library = sorted(paths.library.rglob("*.py"))
-    for path in [paths.source(chapter.name), *library, paths.lock_file]:
-        digest.update(str(paths.relative(path)).encode())
-        digest.update(path.read_bytes() if path.exists() else b"<missing>")
+    digest = content_digest(paths, paths.source(chapter.name))
     digest.update(json.dumps({"mode": mode, "overrides": overrides}, sort_keys=True,
                              default=list).encode())
     return digest.hexdigest()
+
+
+def content_digest(paths: Paths, *sources: Path):
+    """SHA-256 (a hashlib object, to add to) of ``sources``, every file of the library and the
+    lock file, each by its path and content: what any computation of the book depends on."""
+    digest = hashlib.sha256()
+    library = sorted(paths.library.rglob("*.py"))
+    for path in [*sources, *library, paths.lock_file]:
+        digest.update(str(paths.relative(path)).encode())
+        digest.update(path.read_bytes() if path.exists() else b"<missing>")
+    return digest
 
 
 def time_limit(chapter: Chapter, mode: str, limits: Limits) -> tuple[float, str]:
@@ -298,7 +305,7 @@ def _run_kernel(chapter: Chapter, mode: str, overrides: dict, time_allowed: tupl
         try:
             papermill.execute_notebook(
                 str(source), str(staged_notebook),
-                parameters={"mode": mode, "overrides": overrides},
+                parameters={"mode": mode, "overrides": as_kernel_parameters(overrides)},
                 kernel_name="python3", cwd=str(paths.root), progress_bar=False,
                 # one deadline for the whole notebook: each cell gets what is left of it
                 timeout_func=lambda cell: max(deadline - time.monotonic(), 0.1),
@@ -324,6 +331,15 @@ def _run_kernel(chapter: Chapter, mode: str, overrides: dict, time_allowed: tupl
                             f"{', '.join(missing)}: its last cell must call run.finish()")
     _prepare_page(staged_notebook, staged_results, wall_s)
     return wall_s
+
+
+def as_kernel_parameters(overrides: dict) -> dict:
+    """The overrides as papermill can inject them: it writes parameters into the notebook as
+    Python source, but a tuple as the string of its repr (``'(1.0, 0.7)'``), which the chapter
+    would then read as one malformed number. A list it writes as a list, which the chapter's
+    configuration turns back into the declared tuple."""
+    return {name: list(value) if isinstance(value, tuple) else value
+            for name, value in overrides.items()}
 
 
 def _source_cells(staged_notebook: Path) -> list[tuple[str, dict]]:

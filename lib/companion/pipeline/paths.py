@@ -9,7 +9,10 @@
                                            execution.json: cache key and SHA-256 of every file
     build/failures/<chapter>.json|.ipynb   why the last run failed, and its notebook
     tests/baselines/quick/<chapter>/       the stored figures the tests compare with
+    build/sweeps/<chapter>/                its claims swept over its grid: table, provenance,
+                                           frames of the explorable figure, and the cache
     book/generated/                        status and report pages written by the build
+    book/generated/robustness/<chapter>.md where its claims hold, from its sweep
     build/downloads/downloads/             copied to the site's /downloads/: each chapter's
                                            notebook, source and results, and the book's PDF
     _build/html/                           the site
@@ -70,6 +73,12 @@ class Paths:
 
     def baselines(self, chapter: str) -> Path:
         return self.root / "tests" / "baselines" / BASELINE_MODE / chapter
+
+    def sweeps(self, chapter: str) -> Path:
+        return self.root / "build" / "sweeps" / chapter
+
+    def robustness_page(self, chapter: str) -> Path:
+        return self.generated / "robustness" / f"{chapter}.md"
 
     def regression(self, chapter: str) -> Path:
         """Where a failed image comparison leaves its diff."""

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..checks import Check
-from ..numerics import fingerprint
+from ..numerics import fingerprint, pin_torch
 from . import registry
 from .paths import DOWNLOADS_FROM_CHAPTER_PAGE, RESULTS_ENV, Paths
 from .style import COLUMN_PX, PNG_METADATA, apply_style, illegible
@@ -62,8 +62,7 @@ def reproduce_command(chapter: str, mode: str, overrides: dict) -> str:
     """The shell command that reruns a chapter with exactly these settings."""
     parts = ["python -m companion run", chapter, "--mode", mode]
     for name, value in overrides.items():
-        text = ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
-        parts += ["-p", f"{name}={text}"]
+        parts += ["-p", f"{name}={parameter_text(value)}"]
     return " ".join(parts)
 
 
@@ -93,6 +92,11 @@ def figure_cells(notebook) -> None:
             cell.metadata["mystnb"] = {
                 "figure": {"name": figure["name"], "caption": figure["caption"]},
                 "image": {"alt": figure["alt"]}}
+
+
+def parameter_text(value) -> str:
+    """A parameter's value as ``-p name=value`` takes it (a tuple comma-separated)."""
+    return ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
 
 
 def git_state() -> dict:
@@ -154,8 +158,9 @@ class Run:
     def __init__(self, chapter: registry.Chapter, mode: str, overrides: dict, results_dir: Path):
         self.chapter = chapter
         self.mode = mode
-        self.overrides = dict(overrides)
         self.config = registry.make_config(chapter, mode, overrides)
+        # as the configuration typed them: a tuple stays a tuple, however the kernel got it
+        self.overrides = {name: getattr(self.config, name) for name in overrides}
         self.results_dir = results_dir
         self.command = reproduce_command(chapter.name, mode, self.overrides)
         import torch
@@ -323,10 +328,7 @@ class Run:
 
 def start(chapter_name: str, mode: str = "quick", overrides: dict | None = None) -> Run:
     """Begin a chapter run: validate parameters, fix threads and style, print the settings."""
-    import torch
-
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
+    pin_torch()
     apply_style()
     chapter = registry.get_chapter(chapter_name)
     results_dir = Path(os.environ.get(RESULTS_ENV) or Paths(Path.cwd()).results(chapter_name))

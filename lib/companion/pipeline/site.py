@@ -263,7 +263,8 @@ CHAPTER_TABLE = "generated/chapters.md"  # written by each build, relative to bo
 
 
 def table_of_contents() -> str:
-    """``_toc.yml``: the intro, the chapters in registry order, then the trust pages."""
+    """``_toc.yml``: the intro, the chapters in registry order, where each chapter's claims
+    hold (its robustness page), then the trust pages."""
     lines = ["# Generated from the chapter registry (lib/companion/pipeline/registry.py) by",
              "# `python -m companion book`: edit the registry, not this file. The book publishes",
              "# the executed notebooks in book/chapters/ (pointing at the jupytext sources would",
@@ -271,6 +272,8 @@ def table_of_contents() -> str:
              "format: jb-book", f"root: {ROOT_PAGE}", "parts:",
              "  - caption: Chapters", "    chapters:"]
     lines += [f"      - file: book/chapters/{name}" for name in CHAPTERS]
+    lines += ["  - caption: Where the claims hold", "    chapters:"]
+    lines += [f"      - file: book/generated/robustness/{name}" for name in CHAPTERS]
     lines += ["  - caption: Can it be trusted?", "    chapters:"]
     lines += [f"      - file: {page}" for page in TRUST_PAGES]
     return "\n".join(lines) + "\n"
