@@ -304,6 +304,7 @@ def book_cli(monkeypatch, capsys):
 
 FINITE = "must be a finite number, got"
 SEEDS = "seeds must lie in [0, 2**32)"
+ADAM_SEEDS = registry.CHAPTERS["adam_spikes"].quick.n_seeds
 
 
 @pytest.mark.parametrize("args,message", [
@@ -314,13 +315,13 @@ SEEDS = "seeds must lie in [0, 2**32)"
     (["incremental_rank", "-p", "alpha_sweep=1e-2,nan,1e-6"],
      f"parameter 'alpha_sweep' {FINITE} nan"),
     (["adam_spikes", "-p", f"seed={2**64}"],
-     f"bad value for chapter 'adam_spikes': {SEEDS}: seed={2**64}, n_seeds=3"),
+     f"bad value for chapter 'adam_spikes': {SEEDS}: seed={2**64}, n_seeds={ADAM_SEEDS}"),
     (["incremental_rank", "-p", "seed=-1"],
      f"bad value for chapter 'incremental_rank': {SEEDS}: seed=-1, n_seeds=3"),
     (["embedding_depth", "-p", "seed=-1"],
      f"bad value for chapter 'embedding_depth': {SEEDS}: seed=-1, n_seeds=2"),
     (["adam_spikes", "-p", "seed=-1"],
-     f"bad value for chapter 'adam_spikes': {SEEDS}: seed=-1, n_seeds=3"),
+     f"bad value for chapter 'adam_spikes': {SEEDS}: seed=-1, n_seeds={ADAM_SEEDS}"),
     (["incremental_rank", "-p", "seed=4294967295"],
      f"bad value for chapter 'incremental_rank': {SEEDS}: seed=4294967295, n_seeds=3"),
     (["incremental_rank", "-p", "learning_rate=1", "-p", "seed=x", "-p", "seed=1"],

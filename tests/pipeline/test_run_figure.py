@@ -34,10 +34,11 @@ def test_the_caption_names_the_data_and_a_command_that_pastes(run, capsys):
     assert caption == "A line of slope 2. Dotted: the bound."
     assert '<a href="../../downloads/incremental_rank/fig1_line.npz">fig1_line.npz</a>' in legend
     command = legend.split("`")[1]  # a Markdown code span: smartquotes leave `--` alone
-    assert command == "python -m companion run incremental_rank --mode quick -p alpha=1e-8"
+    # the value as the configuration types it (a float prints 1e-08)
+    assert command == "python -m companion run incremental_rank --mode quick -p alpha=1e-08"
     args = build_parser().parse_args(command.split()[3:])
     assert (args.chapter, args.mode, args.param) == ("incremental_rank", "quick",
-                                                     [("alpha", "1e-8")])
+                                                     [("alpha", "1e-08")])
 
 
 def test_the_page_shows_the_saved_png_at_the_column_width(run):
