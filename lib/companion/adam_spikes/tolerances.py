@@ -56,8 +56,8 @@ TOLERANCES = {
         "loss_AMSGrad_*": Trajectory(Close(rtol=1e-6)),
         "spikes_eps_0.1": Trajectory(Count(within=0)),
         "spikes_AMSGrad": Trajectory(Count(within=0)),
-        # equal for 343 steps, then the running minimum within 0.22 decades
-        "loss_beta2_0.9_*": Trajectory(Close(rtol=1e-4, first=330),
+        # over 10 seeds equal for 304 steps, then the running minimum within 0.12 decades
+        "loss_beta2_0.9_*": Trajectory(Close(rtol=1e-4, first=250),
                                        LogEnvelope(decades=0.4, running_min=True)),
         "spikes_beta2_0.9": Trajectory(Count(within=4))},
     "fig5_degenerate": {"*": Exact()},
