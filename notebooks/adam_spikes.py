@@ -51,7 +51,7 @@ import itertools
 import numpy as np
 
 from companion import plotting
-from companion.adam_spikes import adam, experiment, power_loss
+from companion.adam_spikes import adam, experiment
 from companion.adam_spikes.tolerances import TOLERANCES
 from companion.pipeline.record import start
 
@@ -339,26 +339,16 @@ run.figure("fig3_spike_zoom", fig, data=experiment.zoom_data(zooms, len(found)),
 
 # %%
 claimed = experiment.spike_checks(part_b.stories[:experiment.CLAIMED_SPIKES], cfg.learning_rate)
-examined = experiment.spike_checks(part_b.stories, cfg.learning_rate)
 for check in experiment.network_checks(cfg, claimed):
     run.check(check)
-if len(part_b.stories) > experiment.CLAIMED_SPIKES:
-    for row, check in enumerate(experiment.network_checks(cfg, examined)):
-        run.exploratory(f"all_spikes_{check.name}_{row}", f"worst of all {len(part_b.stories)} "
-                        f"examined spikes: {check.quantity} (claim bound {check.op} "
-                        f"{check.bound:g})", check.worst)
 
 # %% [markdown]
 # The two readings of $\lambda_{\rm grad}$ agree closely before every onset (the paper's
 # definition is ambiguous between them; we assert on B):
 
 # %%
-run.exploratory("lam_grad_a_vs_b", "max over examined spikes and [t_on-10, t_on] of "
-                "|lambda^A_grad - lambda^B_grad| eta/2", max(examined.lam_grad_gap.values()))
-run.exploratory("lead_lam_grad_onset_min", "min over examined spikes of t_on - "
-                "t_cross(lambda^B_grad)", min(examined.onset_lead.values()))
-run.exploratory("lead_lam_grad_onset_max", "max over examined spikes of t_on - "
-                "t_cross(lambda^B_grad)", max(examined.onset_lead.values()))
+for measured in experiment.spike_measures(cfg, part_b):
+    run.exploratory(*measured)
 
 # %% [markdown]
 # ## Part C: mitigations
@@ -388,9 +378,6 @@ for name in part_c.variants + part_c.counted:
           f"{[round(float(a), 1) for a in part_c.max_local_amplitude(name).values()]}, final "
           f"{[f'{loss:.2g}' for loss in part_c.final_loss(name).values()]}")
 
-# %%
-seed_range = f"seeds {cfg.seeds[0]}..{cfg.seeds[-1]}"
-
 # %% [markdown]
 # {numref}`fig4_mitigations` overlays the four variants, each as the median loss over the
 # seeds with its range shaded: Adam (blue) keeps spiking to the end, $\beta_2=0.9$ (green)
@@ -407,13 +394,13 @@ for name, c in zip(part_c.variants, ["C0", "C1", "C2", "C3"]):
     band = plotting.band(ax, mitigation_data["steps"], curves, label, c, lw=1)
     mitigation_data.update(band.data(f"loss_{key}"))
     mitigation_data[f"spikes_{key}"] = np.array(counts)
-ax.set(xlabel="step t", ylabel="loss", title=f"Mitigations, {seed_range}")
+ax.set(xlabel="step t", ylabel="loss", title=f"Mitigations, {part_c.seed_range}")
 ax.legend()
 run.figure("fig4_mitigations", fig, data=mitigation_data,
            tolerance=TOLERANCES["fig4_mitigations"],
            caption="Large $\\epsilon$ and AMSGrad remove the spikes, at the price of a "
                    "higher loss; $\\beta_2=0.9$ keeps them, smaller. Lines: median "
-                   f"loss over {seed_range}; bands: from their minimum to their "
+                   f"loss over {part_c.seed_range}; bands: from their minimum to their "
                    "maximum at each step; legend: spike count on each seed.")
 
 # %% [markdown]
@@ -435,26 +422,8 @@ run.figure("fig4_mitigations", fig, data=mitigation_data,
 # %%
 for check in experiment.mitigation_checks(cfg, part_c):
     run.check(check)
-small = part_c.small_beta2
-run.exploratory("amplitude_ratio_median", f"median over {seed_range} of the largest local "
-                f"amplitude ({small}) / (Adam)", np.median(list(part_c.amplitude_ratio().values())))
-final_adam, final_small = part_c.final_loss("Adam"), part_c.final_loss(small)
-run.exploratory("small_beta2_final_loss_ratio", f"median over {seed_range} of final loss "
-                f"({small}) / (Adam)",
-                np.median([final_small[s] / final_adam[s] for s in cfg.seeds]))
-reversal = experiment.reversal(cfg)
-run.exploratory("reversal_seeds", f"seeds of {seed_range} on which {small} has at least as many "
-                f"spikes as Adam at learning rate {reversal.learning_rate:g}",
-                reversal.seeds_reversed(small))
-run.exploratory("eps_bound_first_step", "max over seeds of c_1 lambda_max(H_1) eta / (2 eps) at "
-                "t = 1, where c_1 = 1/(1+b1) still carries the bias correction",
-                max(part_c.eps_bound_first_step.values()))
-final_amsgrad = part_c.final_loss("AMSGrad")
-run.exploratory("amsgrad_final_loss_ratio", "min over seeds of final loss AMSGrad / Adam",
-                min(final_amsgrad[s] / final_adam[s] for s in cfg.seeds))
-run.exploratory("torch_amsgrad_spikes", "max over seeds of spike count with "
-                "torch.optim.Adam(amsgrad=True) semantics (max of raw v)",
-                max(part_c.spike_counts("torch AMSGrad").values()))
+for measured in experiment.mitigation_measures(part_c, experiment.reversal(cfg)):
+    run.exploratory(*measured)
 
 # %% [markdown]
 # A smaller $\beta_2$ buys smaller spikes with a higher final loss (median ratio above), and the
@@ -537,16 +506,8 @@ run.figure("fig5_degenerate", fig, data=degenerate,
 # %%
 for check in experiment.degenerate_checks(cfg, part_d):
     run.check(check)
-run.exploratory("heavy_ball_vs_flow", "HB x_T / flow at eta/(1-mu)",
-                part_d.heavy_ball.x[-1] / part_d.flow_heavy_ball[-1])
-run.exploratory("gd_power", f"fitted exponent of L_GD in t from step {part_d.power_from} "
-                f"(asymptote {power_loss.sublinear_exponent(k):g})", part_d.gd_power)
-run.exploratory("heavy_ball_power", f"fitted exponent of L_HB in t from step {part_d.power_from}",
-                part_d.heavy_ball_power)
-for b, trace in part_d.regimes.items():
-    run.exploratory(f"regime_{b:g}_min_loss", f"min loss, beta2 = {b:g} "
-                    f"({part_d.regime_names[b]})", trace.loss.min())
-    run.exploratory(f"regime_{b:g}_final_loss", f"final loss, beta2 = {b:g}", trace.loss[-1])
+for measured in experiment.degenerate_measures(part_d):
+    run.exploratory(*measured)
 
 # %% [markdown]
 # ## Beyond the paper: $\hat v$-decay is double-edged
@@ -609,11 +570,8 @@ run.figure("fig6_double_edged", fig, data=extension.figure_data(),
 # %%
 for check in experiment.double_edged_checks(cfg, extension):
     run.check(check)
-amsgrad_x2, amsgrad_x4 = extension.traces["x^2", "AMSGrad"], extension.traces["x^4", "AMSGrad"]
-run.exploratory("amsgrad_x2_loss_5000", "AMSGrad loss on x^2 at step 5000",
-                amsgrad_x2.loss[min(4999, cfg.extension_steps - 1)])
-run.exploratory("amsgrad_x4_final_loss", "AMSGrad loss on x^4 at the last step",
-                amsgrad_x4.loss[-1])
+for measured in experiment.double_edged_measures(cfg, extension):
+    run.exploratory(*measured)
 
 # %% [markdown]
 # ## Negative and unasserted results
@@ -624,12 +582,8 @@ run.exploratory("amsgrad_x4_final_loss", "AMSGrad loss on x^4 at the last step",
 #   the learning rate $\beta_2=0.9$ spikes at least as often as Adam on most seeds.
 
 # %%
-for name in ("Adam", small, *part_c.counted[:-1]):  # every beta2; torch's AMSGrad is above
-    counts = part_c.spike_counts(name).values()
-    for extreme, value in (("min", min(counts)), ("max", max(counts))):
-        run.exploratory(f"spike_count_{experiment.variant_key(name)}_{extreme}",
-                        f"{extreme} over {seed_range} of the spike count, {name} "
-                        f"({cfg.ablation_steps} steps)", value)
+for measured in experiment.spike_count_measures(cfg, part_c):
+    run.exploratory(*measured)
 
 # %% [markdown]
 # - **False alarms.** $\lambda_{\max}(\hat H)$ is above threshold on about twice as many steps
@@ -638,22 +592,8 @@ for name in ("Adam", small, *part_c.counted[:-1]):  # every beta2; torch's AMSGr
 #   with each signal's episodes scored as a spike predictor.
 
 # %%
-signals = {"lam_max_hat": "lambda_max(H^)", "lam_grad_b": "lambda^B_grad(H^)",
-           "lam_max_raw": "lambda_max(H)"}
-scores = experiment.warning_scores(part_b)
-for field, label in signals.items():
-    score = scores[field]
-    run.exploratory(f"{field}_steps_above", f"overview samples with {label} > 2/eta "
-                    f"(of {len(part_b.overview.index)})", score.steps_above)
-    run.exploratory(f"{field}_episodes", f"episodes of {label} > 2/eta", score.episodes)
-    if score.episodes:
-        run.exploratory(f"{field}_precision", f"fraction of {label} episodes containing an "
-                        "onset", score.precision)
-    run.exploratory(f"{field}_recall", f"fraction of the {len(found)} spikes whose onset is "
-                    f"inside a {label} episode", score.recall)
-run.exploratory("false_alarm_ratio", "steps above: lambda_max(H^) / lambda^B_grad(H^) "
-                "(paper 1010/77)",
-                scores["lam_max_hat"].steps_above / max(scores["lam_grad_b"].steps_above, 1))
+for measured in experiment.warning_measures(part_b):
+    run.exploratory(*measured)
 
 # %% [markdown]
 # - **Later spikes.** Past the first few spikes $\lambda^B_{\rm grad}(\hat H)$ flickers around
@@ -668,14 +608,8 @@ run.exploratory("false_alarm_ratio", "steps above: lambda_max(H^) / lambda^B_gra
 # - The CNN, Transformer and 187M-parameter experiments of the paper are not reproduced.
 
 # %%
-secant = experiment.secant_proxy(part_b, cfg.beta1)
-run.exploratory("secant_at_grad_crossing", "max over spikes of secant eta/2 at the step "
-                "lambda^B_grad crosses 2/eta (1 would be a forecast)",
-                max(secant.at_grad_crossing.values()))
-run.exploratory("secant_peak_minus_onset", "max over spikes of |argmax secant - t_on| in "
-                "[t_on-80, t_pk] (0: it peaks at the onset)", max(secant.peak_offset.values()))
-run.exploratory("secant_log_correlation", "min over spikes of corr(log secant, log "
-                "lambda^B_grad) over [t_on-80, t_on]", min(secant.log_correlation.values()))
+for measured in experiment.secant_measures(part_b, cfg.beta1):
+    run.exploratory(*measured)
 
 # %% [markdown]
 # ## Where the claims hold

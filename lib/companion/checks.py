@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 KINDS = ("claim", "consistency")
 UPPER, LOWER = ("<", "<="), (">", ">=")
@@ -60,6 +61,14 @@ class Check:
     def passed(self) -> bool:
         value = self.worst
         return bool(math.isfinite(value) and holds(value, self.op, float(self.bound)))
+
+
+class Measured(NamedTuple):
+    """A quantity a chapter shows but deliberately does not assert: ``run.exploratory(*it)``."""
+
+    name: str  # snake_case, stable across runs
+    statement: str  # what is measured, over what
+    value: float
 
 
 def holds(value: float, op: str, bound: float) -> bool:

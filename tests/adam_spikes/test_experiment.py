@@ -4,6 +4,7 @@ experiment.py (torch.optim.Adam, torch.autograd's Hessian, closed forms)."""
 
 import dataclasses
 import math
+import re
 
 import numpy as np
 import pytest
@@ -32,6 +33,11 @@ def autograd_sharpness(net, theta: np.ndarray) -> float:
 @pytest.fixture(scope="module")
 def network():
     return experiment.network(TINY)
+
+
+@pytest.fixture(scope="module")
+def part_c():
+    return experiment.mitigations(TINY)
 
 
 def test_quadratic_crossing_matches_torch_adam(repo):
@@ -92,8 +98,8 @@ def test_negative_results_keys(network):
     assert all(0 <= s.steps_above <= len(network.overview.index) for s in scores.values())
 
 
-def test_mitigations_eps_bound_against_torch_adam():
-    result = experiment.mitigations(TINY)
+def test_mitigations_eps_bound_against_torch_adam(part_c):
+    result = part_c
     assert set(result.loss) == {(s, v) for s in TINY.seeds for v in
                                 result.variants + result.counted}
     assert result.large_eps == f"eps = {TINY.eps_large:g}" and result.counted[-1] == "torch AMSGrad"
@@ -154,6 +160,27 @@ def test_reversal_counts_adam_and_the_small_beta2_on_every_seed():
     assert set(result.counts) == {"Adam", small}
     assert all(list(counts) == list(TINY.seeds) for counts in result.counts.values())
     assert 0 <= result.seeds_reversed(small) <= TINY.n_seeds
+
+
+def test_what_is_shown_without_asserting(network, part_c):
+    """Every measure once, by a stable name; spike counts recounted from the loss curves, the
+    warning scores from the overview."""
+    measures = [*experiment.spike_measures(TINY, network),
+                *experiment.mitigation_measures(part_c, experiment.reversal(TINY)),
+                *experiment.spike_count_measures(TINY, part_c),
+                *experiment.degenerate_measures(experiment.degenerate(QUICK)),
+                *experiment.double_edged_measures(QUICK, experiment.double_edged(QUICK)),
+                *experiment.warning_measures(network),
+                *experiment.secant_measures(network, TINY.beta1)]
+    names = [m.name for m in measures]
+    assert len(set(names)) == len(names)
+    assert all(re.fullmatch(r"[A-Za-z0-9_.]+", name) for name in names), names
+    value = {m.name: m.value for m in measures}
+    recounted = [len(spikes.detect_spikes(part_c.loss[s, "Adam"])) for s in TINY.seeds]
+    assert (value["spike_count_Adam_min"], value["spike_count_Adam_max"]) == (min(recounted),
+                                                                             max(recounted))
+    above = np.sum(network.overview.lam_max_hat > 2 / TINY.learning_rate)
+    assert value["lam_max_hat_steps_above"] == above
 
 
 def test_grids_give_valid_configurations_and_a_drawable_frame():

@@ -5,7 +5,8 @@ it calls (:mod:`.adam`, :mod:`.spikes`, :mod:`.power_loss`) takes plain values. 
 part of the chapter: :func:`quadratic` (Part A), :func:`network` with :func:`spike_checks` and
 :func:`spike_zooms` (Part B), :func:`mitigations` (Part C), :func:`degenerate` (Part D),
 :func:`double_edged` (the extension), :func:`warning_scores` and :func:`secant_proxy` (the
-negative results). A value a claim checks on every seed or spike is a ``{seed: value}`` or
+negative results); each ``*_checks`` function turns a part's result into its claims, each
+``*_measures`` function into what the chapter shows without asserting. A value a claim checks on every seed or spike is a ``{seed: value}`` or
 ``{spike number: value}`` dict (spike 1 is the first), as ``run.claim`` takes it.
 """
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..checks import Check
+from ..checks import Check, Measured
 from ..spectra import dense_hessian
 from . import adam, power_loss, spikes
 from .config import Config
@@ -314,6 +315,10 @@ class MitigationResult:
         """``{seed: loss at the last step}`` of one variant."""
         return {seed: self.loss[seed, variant][-1] for seed in self.seeds}
 
+    @property
+    def seed_range(self) -> str:
+        return f"seeds {self.seeds[0]}..{self.seeds[-1]}"
+
 
 def mitigation_variants(cfg: Config) -> tuple[dict, dict]:
     """Part C's optimiser options by name: the asserted variants and the counted ones."""
@@ -561,7 +566,8 @@ def double_edged_checks(cfg: Config, extension: DoubleEdgedResult) -> list[Check
 # --------------------------------------------------------------------------------------------
 # Negative and unasserted results
 # --------------------------------------------------------------------------------------------
-WARNING_SIGNALS = ("lam_max_hat", "lam_grad_b", "lam_max_raw")
+WARNING_SIGNALS = {"lam_max_hat": "lambda_max(H^)", "lam_grad_b": "lambda^B_grad(H^)",
+                   "lam_max_raw": "lambda_max(H)"}  # overview field -> its name in the tables
 
 
 def warning_scores(result: NetworkResult) -> dict:
@@ -602,6 +608,121 @@ def secant_proxy(result: NetworkResult, beta1: float) -> SecantResult:
     rows = [_secant_values(story, secant, result.learning_rate / 2) for story in result.stories]
     return SecantResult(*({n: float(row[i]) for n, row in enumerate(rows, start=1)}
                           for i in range(3)))
+
+
+# --------------------------------------------------------------------------------------------
+# What each part shows without asserting
+# --------------------------------------------------------------------------------------------
+def spike_measures(cfg: Config, result: NetworkResult) -> list[Measured]:
+    """Part B over every examined spike: each claim's worst value beyond the claimed spikes (in
+    paper mode), how far apart the two readings of lambda_grad are, and how long before the
+    onset lambda^B_grad crosses 2/eta."""
+    examined, n_examined = spike_checks(result.stories, cfg.learning_rate), len(result.stories)
+    beyond = [] if n_examined <= CLAIMED_SPIKES else [
+        Measured(f"all_spikes_{check.name}_{row}", f"worst of all {n_examined} examined spikes: "
+                 f"{check.quantity} (claim bound {check.op} {check.bound:g})", check.worst)
+        for row, check in enumerate(network_checks(cfg, examined))]
+    return [*beyond,
+            Measured("lam_grad_a_vs_b", "max over examined spikes and [t_on-10, t_on] of "
+                     "|lambda^A_grad - lambda^B_grad| eta/2", max(examined.lam_grad_gap.values())),
+            Measured("lead_lam_grad_onset_min", "min over examined spikes of t_on - "
+                     "t_cross(lambda^B_grad)", min(examined.onset_lead.values())),
+            Measured("lead_lam_grad_onset_max", "max over examined spikes of t_on - "
+                     "t_cross(lambda^B_grad)", max(examined.onset_lead.values()))]
+
+
+def mitigation_measures(part_c: MitigationResult, at_reversal: ReversalResult) -> list[Measured]:
+    """Part C: the small beta2's amplitudes, final losses and spike counts against Adam's (at
+    the chapter's learning rate and at the reversal one), the eps bound at t = 1, and AMSGrad."""
+    small, seeds, over = part_c.small_beta2, part_c.seeds, part_c.seed_range
+    final_adam, final_small = part_c.final_loss("Adam"), part_c.final_loss(small)
+    final_amsgrad = part_c.final_loss("AMSGrad")
+    return [
+        Measured("amplitude_ratio_median", f"median over {over} of the largest local amplitude "
+                 f"({small}) / (Adam)", np.median(list(part_c.amplitude_ratio().values()))),
+        Measured("small_beta2_final_loss_ratio", f"median over {over} of final loss ({small}) "
+                 "/ (Adam)", np.median([final_small[s] / final_adam[s] for s in seeds])),
+        Measured("reversal_seeds", f"seeds of {over} on which {small} has at least as many "
+                 f"spikes as Adam at learning rate {at_reversal.learning_rate:g}",
+                 at_reversal.seeds_reversed(small)),
+        Measured("eps_bound_first_step", "max over seeds of c_1 lambda_max(H_1) eta / (2 eps) at "
+                 "t = 1, where c_1 = 1/(1+b1) still carries the bias correction",
+                 max(part_c.eps_bound_first_step.values())),
+        Measured("amsgrad_final_loss_ratio", "min over seeds of final loss AMSGrad / Adam",
+                 min(final_amsgrad[s] / final_adam[s] for s in seeds)),
+        Measured("torch_amsgrad_spikes", "max over seeds of spike count with "
+                 "torch.optim.Adam(amsgrad=True) semantics (max of raw v)",
+                 max(part_c.spike_counts("torch AMSGrad").values()))]
+
+
+def spike_count_measures(cfg: Config, part_c: MitigationResult) -> list[Measured]:
+    """Part C's spike counts over the seeds, fewest and most, for every beta2 run."""
+    every_beta2 = ("Adam", part_c.small_beta2, *part_c.counted[:-1])  # the last: torch AMSGrad
+    measures = []
+    for name in every_beta2:
+        counts = part_c.spike_counts(name).values()
+        measures += [Measured(f"spike_count_{variant_key(name)}_{extreme}",
+                              f"{extreme} over {part_c.seed_range} of the spike count, {name} "
+                              f"({cfg.ablation_steps} steps)", value)
+                     for extreme, value in (("min", min(counts)), ("max", max(counts)))]
+    return measures
+
+
+def degenerate_measures(part_d: DegenerateResult) -> list[Measured]:
+    """Part D: heavy ball against its flow, the fitted power laws, each regime's losses."""
+    regimes = [measure for b, trace in part_d.regimes.items() for measure in (
+        Measured(f"regime_{b:g}_min_loss", f"min loss, beta2 = {b:g} "
+                 f"({part_d.regime_names[b]})", trace.loss.min()),
+        Measured(f"regime_{b:g}_final_loss", f"final loss, beta2 = {b:g}", trace.loss[-1]))]
+    return [Measured("heavy_ball_vs_flow", "HB x_T / flow at eta/(1-mu)",
+                     part_d.heavy_ball.x[-1] / part_d.flow_heavy_ball[-1]),
+            Measured("gd_power", f"fitted exponent of L_GD in t from step {part_d.power_from} "
+                     f"(asymptote {power_loss.sublinear_exponent(DEGREE):g})", part_d.gd_power),
+            Measured("heavy_ball_power", "fitted exponent of L_HB in t from step "
+                     f"{part_d.power_from}", part_d.heavy_ball_power),
+            *regimes]
+
+
+def double_edged_measures(cfg: Config, extension: DoubleEdgedResult) -> list[Measured]:
+    """The extension: where AMSGrad's losses stand on both problems."""
+    amsgrad_x2, amsgrad_x4 = extension.traces["x^2", "AMSGrad"], extension.traces["x^4", "AMSGrad"]
+    return [Measured("amsgrad_x2_loss_5000", "AMSGrad loss on x^2 at step 5000",
+                     amsgrad_x2.loss[min(4999, cfg.extension_steps - 1)]),
+            Measured("amsgrad_x4_final_loss", "AMSGrad loss on x^4 at the last step",
+                     amsgrad_x4.loss[-1])]
+
+
+def warning_measures(result: NetworkResult) -> list[Measured]:
+    """:func:`warning_scores` as the chapter shows them: how often each signal is above 2/eta,
+    in how many episodes, and how many of those contain an onset and the reverse."""
+    scores, n_found = warning_scores(result), len(result.found)
+    measures = []
+    for field, label in WARNING_SIGNALS.items():
+        score = scores[field]
+        measures += [
+            Measured(f"{field}_steps_above", f"overview samples with {label} > 2/eta "
+                     f"(of {len(result.overview.index)})", score.steps_above),
+            Measured(f"{field}_episodes", f"episodes of {label} > 2/eta", score.episodes),
+            *([Measured(f"{field}_precision", f"fraction of {label} episodes containing an "
+                        "onset", score.precision)] if score.episodes else []),
+            Measured(f"{field}_recall", f"fraction of the {n_found} spikes whose onset is "
+                     f"inside a {label} episode", score.recall)]
+    return [*measures, Measured(
+        "false_alarm_ratio", "steps above: lambda_max(H^) / lambda^B_grad(H^) (paper 1010/77)",
+        scores["lam_max_hat"].steps_above / max(scores["lam_grad_b"].steps_above, 1))]
+
+
+def secant_measures(result: NetworkResult, beta1: float) -> list[Measured]:
+    """:func:`secant_proxy` as the chapter shows it: its worst spike on each reading."""
+    secant = secant_proxy(result, beta1)
+    return [Measured("secant_at_grad_crossing", "max over spikes of secant eta/2 at the step "
+                     "lambda^B_grad crosses 2/eta (1 would be a forecast)",
+                     max(secant.at_grad_crossing.values())),
+            Measured("secant_peak_minus_onset", "max over spikes of |argmax secant - t_on| in "
+                     "[t_on-80, t_pk] (0: it peaks at the onset)",
+                     max(secant.peak_offset.values())),
+            Measured("secant_log_correlation", "min over spikes of corr(log secant, log "
+                     "lambda^B_grad) over [t_on-80, t_on]", min(secant.log_correlation.values()))]
 
 
 # --------------------------------------------------------------------------------------------
