@@ -319,7 +319,9 @@ def test_each_chapter_states_when_and_how_fast_it_ran_as_the_report_does(visit):
         verdict = page.locator("article section > .admonition").first.inner_text()
         chapter = page_path.split("/")[-1].removesuffix(".html")
         assert re.search(r"executed \d{4}-\d\d-\d\d \d\d:\d\d UTC", verdict), verdict
-        assert f" in {wall[chapter]:.0f} s " in verdict, (verdict, wall[chapter])
+        # the report shows tenths of a second, the verdict whole seconds of the same run
+        seconds = re.search(r" in (\d+) s ", verdict)
+        assert seconds and abs(int(seconds[1]) - wall[chapter]) <= 0.55, (verdict, wall[chapter])
         rerun = page.locator(".admonition", has_text="Rerun this chapter").inner_text()
         assert "Executed on" in rerun and "torch" in rerun, rerun
 
