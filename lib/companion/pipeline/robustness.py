@@ -29,6 +29,7 @@ from .sweep import TABLE_COLUMNS, Swept, in_scope_failures, load_sweep
 # point lies inside the check's declared scope.
 STYLE = "".join([
     "<style>",
+    ".companion-scroll{overflow-x:auto;max-width:100%}",  # a wide grid scrolls, not the page
     ".companion-robustness{border-collapse:separate;border-spacing:2px}",
     ".companion-robustness td,.companion-legend span{padding:2px 8px;text-align:center}",
     ".holds-all{background:#cdebd0;color:#111}",
@@ -129,8 +130,8 @@ def heat_table(rows: list[dict], axes: list[str], ids: list[str], catalogue: dic
         cells = "".join(f"<td>{html.escape(v)}</td>" for v in point)
         cells += "".join(_cell(by_check.get(i, []), i, catalogue[i], where) for i in ids)
         body.append(f"<tr>{cells}</tr>")
-    return (f'<table class="companion-robustness"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table>')
+    return (f'<div class="companion-scroll"><table class="companion-robustness"><thead><tr>'
+            f'{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
 
 
 def _cell(measured: list[dict], check_id: str, check: dict, where: str) -> str:
