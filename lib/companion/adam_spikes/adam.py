@@ -7,9 +7,10 @@ states the definitions these functions implement.
   single-tensor path) on one flat parameter vector and keeps what the optimiser hides: the
   moments, the bias-corrected second moment ``v_hat`` and the diagonal preconditioner ``P_t``
   that was actually applied at step ``t`` (so ``v_hat_t`` already contains ``g_t``).
-* :func:`preconditioned_curvature` turns a Hessian, a gradient and ``P_t`` into the quantities
-  the paper compares with ``2 / lr``: ``lambda_max(H_hat)``, the gradient-directional curvature
-  (two readings, A and B), the alignment of the preconditioned gradient with the top mode.
+* :func:`preconditioned_curvature` turns Hessians (through their products with vectors),
+  gradients and ``P_t`` into the quantities the paper compares with ``2 / lr``:
+  ``lambda_max(H_hat)``, the gradient-directional curvature (two readings, A and B), the
+  alignment of the preconditioned gradient with the top mode.
 * Closed forms used as predictions: the pure-decay ratio of ``v_hat``, the 1-D crossing time
   ``t*`` and the frozen-preconditioner 2x2 map whose eigenvalue passes -1 at the threshold.
 """
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from ..spectra import top_eigenpairs
 
 
 # --------------------------------------------------------------------------------------------
@@ -155,40 +158,48 @@ def frozen_map_threshold(curvature: float, beta1: float) -> float:
 
 @dataclass(frozen=True)
 class Curvature:
-    """The curvature quantities at one step; ``*_hat`` include ``c_t`` (threshold ``2/lr``)."""
+    """The curvature quantities at B steps, one entry per step; ``*_hat`` include ``c_t``
+    (threshold ``2/lr``)."""
 
-    lam_max_hat: float  # c_t lambda_max(P^1/2 H P^1/2)
-    lam_grad_a: float  # c_t g^T P H g / |g|^2 (literal reading)
-    lam_grad_b: float  # c_t (Pg)^T H (Pg) / g^T P g (loss change along -Pg); used in claims
-    lam_max_raw: float  # lambda_max(H), no preconditioner
-    cos_top: float  # |<P^1/2 g, u1>| / |P^1/2 g|, u1 the top eigenvector of P^1/2 H P^1/2
-    top_weights: np.ndarray  # u1^2: weights of the coordinates in the top mode (sum 1)
+    lam_max_hat: np.ndarray  # c_t lambda_max(P^1/2 H P^1/2)
+    lam_grad_a: np.ndarray  # c_t g^T P H g / |g|^2 (literal reading)
+    lam_grad_b: np.ndarray  # c_t (Pg)^T H (Pg) / g^T P g (loss change along -Pg); used in claims
+    lam_max_raw: np.ndarray  # lambda_max(H), no preconditioner
+    cos_top: np.ndarray  # |<P^1/2 g, u1>| / |P^1/2 g|, u1 the top eigenvector of P^1/2 H P^1/2
+    top_weights: np.ndarray  # (B, P) u1^2: weights of the coordinates in the top mode (sum 1)
 
 
-def preconditioned_curvature(hessian: np.ndarray, grad: np.ndarray, precond: np.ndarray,
-                             t: int, beta1: float) -> Curvature:
-    """``lambda_max(H_hat)``, ``lambda_grad^{A,B}(H_hat)`` and ``cos_t`` at step t, for a symmetric
-    ``hessian`` (as :func:`companion.spectra.dense_hessian` returns it).
+def preconditioned_curvature(hessian_times, grad: np.ndarray, precond: np.ndarray, t,
+                             beta1: float) -> Curvature:
+    """``lambda_max(H_hat)``, ``lambda_grad^{A,B}(H_hat)`` and ``cos_t`` at B steps t, for
+    symmetric Hessians given through ``hessian_times`` ((B, P) vectors -> their products, row b
+    with the Hessian of step b), gradients and preconditioners (B, P).
 
     These are the chapter's definitions (section "Adam, its preconditioner, and the threshold").
     ``lambda_max(H_hat) = c_t lambda_max(P^1/2 H P^1/2)``: ``P H`` is similar to the symmetric
-    ``P^1/2 H P^1/2``, so a symmetric eigensolver applies. Reading B is the Rayleigh quotient of
-    that matrix at ``P^1/2 g``, hence ``lambda_grad^B <= lambda_max(H_hat)``.
+    ``P^1/2 H P^1/2``, so a symmetric eigensolver applies (:func:`companion.spectra.top_eigenpairs`,
+    which needs only products). Reading B is the Rayleigh quotient of that matrix at
+    ``P^1/2 g``, hence ``lambda_grad^B <= lambda_max(H_hat)``.
     """
-    c = float(momentum_factor(t, beta1))
+    c = momentum_factor(t, beta1)
+    batch, dim = grad.shape
     root = np.sqrt(precond)
-    eigenvalues, eigenvectors = np.linalg.eigh(root[:, None] * hessian * root[None, :])
-    top = eigenvectors[:, -1]
+    top_hat, top = top_eigenpairs(lambda v: root * hessian_times(root * v), dim, batch)
     pg = precond * grad
     scaled_grad = root * grad
     return Curvature(
-        lam_max_hat=c * eigenvalues[-1],
-        lam_grad_a=c * (pg @ hessian @ grad) / (grad @ grad),
-        lam_grad_b=c * (pg @ hessian @ pg) / (grad @ pg),
-        lam_max_raw=np.linalg.eigvalsh(hessian)[-1],
-        cos_top=abs(scaled_grad @ top) / np.linalg.norm(scaled_grad),
+        lam_max_hat=c * top_hat,
+        lam_grad_a=c * _dot(pg, hessian_times(grad)) / _dot(grad, grad),
+        lam_grad_b=c * _dot(pg, hessian_times(pg)) / _dot(grad, pg),
+        lam_max_raw=top_eigenpairs(hessian_times, dim, batch)[0],
+        cos_top=np.abs(_dot(scaled_grad, top)) / np.linalg.norm(scaled_grad, axis=1),
         top_weights=top ** 2,
     )
+
+
+def _dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Row-wise inner products of two (B, P) arrays."""
+    return np.einsum("bp,bp->b", u, v)
 
 
 # --------------------------------------------------------------------------------------------

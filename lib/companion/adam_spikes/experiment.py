@@ -15,9 +15,8 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from ..spectra import dense_hessian
+from ..spectra import top_eigenpairs
 from . import adam, power_loss, spikes
 from .config import Config
 
@@ -257,9 +256,9 @@ def variant_key(name: str) -> str:
     return name.replace(" = ", "_").replace(" ", "_")
 
 
-def sharpness(net: spikes.TanhNet, theta: np.ndarray) -> float:
-    """``lambda_max(H)`` at one point, from the dense Hessian."""
-    return np.linalg.eigvalsh(dense_hessian(net.loss, torch.from_numpy(theta)).numpy())[-1]
+def sharpness(net: spikes.TanhNet, thetas: np.ndarray) -> np.ndarray:
+    """``lambda_max(H)`` at each row of ``thetas``, from exact Hessian-vector products."""
+    return top_eigenpairs(net.hessian_terms(thetas).matvec, thetas.shape[1], len(thetas))[0]
 
 
 def mitigations(cfg: Config) -> MitigationResult:
@@ -277,8 +276,7 @@ def mitigations(cfg: Config) -> MitigationResult:
                                        cfg.learning_rate, keep_state=name == eps_name, **options)
             loss[seed, name] = trajectory.loss
             if name == eps_name:
-                lam = np.array([sharpness(net, trajectory.theta[i])
-                                for i in range(0, cfg.ablation_steps, cfg.bound_every)])
+                lam = sharpness(net, trajectory.theta[::cfg.bound_every])
                 c_late = (1 - cfg.beta1) / (1 + cfg.beta1)
                 eps_bound[seed] = c_late * lam.max() / cfg.eps_large * scale
                 first_step[seed] = (adam.momentum_factor(1, cfg.beta1) * lam[0] / cfg.eps_large
