@@ -106,7 +106,7 @@ def test_mitigations_eps_bound_against_torch_adam():
         for t in range(TINY.ablation_steps):
             if t % TINY.bound_every == 0:
                 sharpness.append(autograd_sharpness(net, param.detach().numpy().copy()))
-            param.grad = net.grad_and_loss(param.detach())[0]
+            param.grad = net.grad_and_loss(param.detach()[None])[0][0]
             optimiser.step()
         c = (1 - TINY.beta1) / (1 + TINY.beta1)
         expected = c * max(sharpness) * TINY.learning_rate / (2 * TINY.eps_large)

@@ -32,14 +32,31 @@ from ..spectra import top_eigenpairs
 AMSGRAD_VARIANTS = (None, "torch", "v_hat")
 
 
+@dataclass(frozen=True)
+class AdamOptions:
+    """One run's Adam settings besides the learning rate; ``amsgrad`` says where AMSGrad keeps
+    its running maximum, if anywhere (see :class:`InstrumentedAdam`)."""
+
+    betas: tuple[float, float]
+    eps: float
+    amsgrad: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.amsgrad not in AMSGRAD_VARIANTS:
+            raise ValueError(f"amsgrad must be one of {AMSGRAD_VARIANTS}, got {self.amsgrad!r}")
+
+
 class InstrumentedAdam:
-    """``torch.optim.Adam`` on a flat float64 vector, with ``m``, ``v_hat`` and ``P_t`` exposed.
+    """``torch.optim.Adam`` on a batch of flat float64 vectors (the rows of ``theta``), each run
+    with its own :class:`AdamOptions`, with ``m``, ``v_hat`` and ``P_t`` exposed.
 
     ``m_t = b1 m + (1-b1) g``, ``v_t = b2 v + (1-b2) g^2``,
     ``theta -= lr * m_hat_t / (sqrt(v_hat_t) + eps)``. The operations and their order copy
-    torch's ``_single_tensor_adam`` (``lerp_``, ``addcmul_``, ``sqrt() / sqrt(bc2) + eps``,
-    ``addcdiv_``) so the parameters agree with ``torch.optim.Adam`` to the last bit on the test
-    problems (tests/test_adam.py allows 1e-12 over 300 steps).
+    torch's ``_single_tensor_adam`` (``lerp_``, ``addcmul_`` of ``(1-b2) g`` and ``g``,
+    ``sqrt() / sqrt(bc2) + eps``, ``addcdiv_``'s ``(value m) / denom``, the bias corrections in
+    Python floats) so the parameters agree with ``torch.optim.Adam`` to the last bit on the test
+    problems (tests/test_adam.py allows 1e-12 over 300 steps). Runs of a batch advance together
+    (one tensor operation for all of them, the chapter's Part C) and never mix.
 
     ``amsgrad`` keeps a running maximum of the second moment, in one of two places:
 
@@ -50,12 +67,16 @@ class InstrumentedAdam:
       Part C): the applied ``v_hat`` never decreases, so ``P_t`` never grows.
     """
 
-    def __init__(self, theta: torch.Tensor, lr: float, betas: tuple[float, float],
-                 eps: float, amsgrad: str | None = None):
-        if amsgrad not in AMSGRAD_VARIANTS:
-            raise ValueError(f"amsgrad must be one of {AMSGRAD_VARIANTS}, got {amsgrad!r}")
+    def __init__(self, theta: torch.Tensor, lr: float, options: list[AdamOptions]):
+        if len(options) != len(theta):
+            raise ValueError(f"{len(theta)} runs need as many options, got {len(options)}")
         self.theta = theta.detach().clone()
-        self.lr, (self.beta1, self.beta2), self.eps, self.amsgrad = lr, betas, eps, amsgrad
+        self.lr, self.options = lr, options
+        self.beta1, self.beta2, self.eps = (self._per_run([o.betas[0] for o in options]),
+                                            self._per_run([o.betas[1] for o in options]),
+                                            self._per_run([o.eps for o in options]))
+        self.max_of_v = self._per_run([o.amsgrad == "torch" for o in options], torch.bool)
+        self.max_of_v_hat = self._per_run([o.amsgrad == "v_hat" for o in options], torch.bool)
         self.m = torch.zeros_like(self.theta)
         self.v = torch.zeros_like(self.theta)
         self.v_max = torch.zeros_like(self.theta)  # running max of v (or of v_hat)
@@ -63,26 +84,29 @@ class InstrumentedAdam:
         self.v_hat = torch.zeros_like(self.theta)  # second moment applied at the last step
         self.precond = torch.zeros_like(self.theta)  # diag of P_t applied at the last step
 
+    @staticmethod
+    def _per_run(values: list, dtype=torch.float64) -> torch.Tensor:
+        """One value per run as a column, to broadcast against (runs, P)."""
+        return torch.tensor(values, dtype=dtype)[:, None]
+
     def step(self, grad: torch.Tensor) -> torch.Tensor:
-        """Apply step ``t`` with gradient ``g_t`` (taken at the current ``theta``); return theta."""
+        """Apply step ``t`` with gradients ``g_t`` (taken at the current ``theta``); return theta."""
         self.t += 1
         self.m.lerp_(grad, 1 - self.beta1)
-        self.v.mul_(self.beta2).addcmul_(grad, grad, value=1 - self.beta2)
-        bias_correction1 = 1 - self.beta1 ** float(self.t)
-        bias_correction2 = 1 - self.beta2 ** float(self.t)
-        if self.amsgrad == "v_hat":
-            torch.maximum(self.v_max, self.v / bias_correction2, out=self.v_max)
-            self.v_hat = self.v_max.clone()
-            denom = self.v_max.sqrt().add_(self.eps)
-        else:
-            second = self.v
-            if self.amsgrad == "torch":
-                torch.maximum(self.v_max, self.v, out=self.v_max)
-                second = self.v_max
-            denom = (second.sqrt() / bias_correction2 ** 0.5).add_(self.eps)
-            self.v_hat = second / bias_correction2
+        self.v.mul_(self.beta2).addcmul_((1 - self.beta2) * grad, grad)
+        bias_corrections = [(1 - o.betas[0] ** float(self.t), 1 - o.betas[1] ** float(self.t))
+                            for o in self.options]
+        step_size = self._per_run([-self.lr / first for first, _ in bias_corrections])
+        bias_correction2 = self._per_run([second for _, second in bias_corrections])
+        root2 = self._per_run([second ** 0.5 for _, second in bias_corrections])
+        torch.maximum(self.v_max, torch.where(self.max_of_v_hat, self.v / bias_correction2,
+                                              self.v), out=self.v_max)
+        second = torch.where(self.max_of_v, self.v_max, self.v)
+        denom = torch.where(self.max_of_v_hat, self.v_max.sqrt() + self.eps,
+                            second.sqrt() / root2 + self.eps)
+        self.v_hat = torch.where(self.max_of_v_hat, self.v_max, second / bias_correction2)
         self.precond = 1.0 / denom
-        self.theta.addcdiv_(self.m, denom, value=-self.lr / bias_correction1)
+        self.theta.add_(step_size * self.m / denom)
         return self.theta
 
 
@@ -106,25 +130,28 @@ class AdamTrajectory:
         return np.arange(1, len(self.loss) + 1)
 
 
-def run_adam(grad_and_loss, theta0: torch.Tensor, steps: int, lr: float,
-             betas: tuple[float, float], eps: float, amsgrad: str | None = None,
-             keep_state: bool = True) -> AdamTrajectory:
-    """Full-batch Adam for ``steps`` steps, recording the loss (and the state if asked)."""
-    adam = InstrumentedAdam(theta0, lr, betas, eps, amsgrad)
+def run_adam(grad_and_loss, starts: torch.Tensor, steps: int, lr: float,
+             options: list[AdamOptions], keep_state=True) -> list[AdamTrajectory]:
+    """Full-batch Adam for ``steps`` steps from each row of ``starts`` with its options, all
+    runs at once (``grad_and_loss`` maps (runs, P) to gradients and losses); one trajectory per
+    run, recording the loss, and the state of the runs ``keep_state`` selects (all, none, or
+    one bool per run)."""
+    adam = InstrumentedAdam(starts, lr, options)
+    kept = torch.from_numpy(np.flatnonzero(np.broadcast_to(keep_state, len(options))))
     rows = {name: [] for name in ("loss", "theta", "grad", "v_hat", "precond")}
     for _ in range(steps):
         grad, loss = grad_and_loss(adam.theta)
-        rows["loss"].append(float(loss))
-        if keep_state:
-            rows["theta"].append(adam.theta.clone())
-            rows["grad"].append(grad)
+        rows["loss"].append(loss)
+        rows["theta"].append(adam.theta[kept])
+        rows["grad"].append(grad[kept])
         adam.step(grad)
-        if keep_state:
-            rows["v_hat"].append(adam.v_hat)
-            rows["precond"].append(adam.precond)
-    stacked = {name: (torch.stack(rows[name]).numpy() if keep_state else None)
-               for name in ("theta", "grad", "v_hat", "precond")}
-    return AdamTrajectory(loss=np.array(rows["loss"]), **stacked)
+        rows["v_hat"].append(adam.v_hat[kept])
+        rows["precond"].append(adam.precond[kept])
+    stacked = {name: torch.stack(rows[name], dim=1).numpy() for name in rows}  # (runs, T, ...)
+    states = dict(zip(kept.tolist(), range(len(kept))))
+    return [AdamTrajectory(stacked["loss"][run], *(
+        stacked[name][states[run]] if run in states else None
+        for name in ("theta", "grad", "v_hat", "precond"))) for run in range(len(options))]
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from ..spectra import top_eigenpairs
 from . import adam, power_loss, spikes
@@ -103,7 +104,8 @@ def network(cfg: Config) -> NetworkResult:
     every ``overview_every`` steps."""
     net = spikes.TanhNet.sine_task(cfg.n_points, cfg.width)
     lr, betas = cfg.learning_rate, (cfg.beta1, cfg.beta2)
-    train = adam.run_adam(net.grad_and_loss, net.init(cfg.seed), cfg.steps, lr, betas, cfg.eps)
+    train, = adam.run_adam(net.grad_and_loss, net.init(cfg.seed)[None], cfg.steps, lr,
+                           [adam.AdamOptions(betas, cfg.eps)])
     found = spikes.detect_spikes(train.loss)
     stories, previous_end = [], 0
     for spike in found[:cfg.spikes_examined]:
@@ -242,12 +244,12 @@ class MitigationResult:
 def mitigation_variants(cfg: Config) -> tuple[dict, dict]:
     """Part C's optimiser options by name: the asserted variants and the counted ones."""
     betas, eps = (cfg.beta1, cfg.beta2), cfg.eps
-    variants = {"Adam": dict(betas=betas, eps=eps),
-                f"eps = {cfg.eps_large:g}": dict(betas=betas, eps=cfg.eps_large),
-                f"beta2 = {cfg.beta2_small:g}": dict(betas=(cfg.beta1, cfg.beta2_small), eps=eps),
-                "AMSGrad": dict(betas=betas, eps=eps, amsgrad="v_hat")}
-    counted = {f"beta2 = {b:g}": dict(betas=(cfg.beta1, b), eps=eps) for b in cfg.beta2_counted}
-    counted["torch AMSGrad"] = dict(betas=betas, eps=eps, amsgrad="torch")
+    variants = {"Adam": adam.AdamOptions(betas, eps),
+                f"eps = {cfg.eps_large:g}": adam.AdamOptions(betas, cfg.eps_large),
+                f"beta2 = {cfg.beta2_small:g}": adam.AdamOptions((cfg.beta1, cfg.beta2_small), eps),
+                "AMSGrad": adam.AdamOptions(betas, eps, amsgrad="v_hat")}
+    counted = {f"beta2 = {b:g}": adam.AdamOptions((cfg.beta1, b), eps) for b in cfg.beta2_counted}
+    counted["torch AMSGrad"] = adam.AdamOptions(betas, eps, amsgrad="torch")
     return variants, counted
 
 
@@ -262,25 +264,26 @@ def sharpness(net: spikes.TanhNet, thetas: np.ndarray) -> np.ndarray:
 
 
 def mitigations(cfg: Config) -> MitigationResult:
-    """Part C: every variant from every seed's initialisation, its spikes, and along the
-    large-eps run the bound ``c lambda_max(H) eta / (2 eps)`` (Hessian every bound_every steps;
-    ``c = (1-b1)/(1+b1)`` once the bias correction has faded, ``1/(1+b1)`` at t = 1)."""
+    """Part C: every variant from every seed's initialisation, all runs advancing together,
+    their spikes, and along each large-eps run the bound ``c lambda_max(H) eta / (2 eps)``
+    (Hessian every bound_every steps; ``c = (1-b1)/(1+b1)`` once the bias correction has faded,
+    ``1/(1+b1)`` at t = 1)."""
     net = spikes.TanhNet.sine_task(cfg.n_points, cfg.width)
     variants, counted = mitigation_variants(cfg)
-    eps_name, scale = list(variants)[1], cfg.learning_rate / 2  # the run whose states are kept
-    loss, eps_bound, first_step = {}, {}, {}
+    options = {**variants, **counted}
+    runs = [(seed, name) for seed in cfg.seeds for name in options]
+    eps_name, scale = list(variants)[1], cfg.learning_rate / 2  # the runs whose states are kept
+    trajectories = dict(zip(runs, adam.run_adam(
+        net.grad_and_loss, torch.stack([net.init(seed) for seed, _ in runs]), cfg.ablation_steps,
+        cfg.learning_rate, [options[name] for _, name in runs],
+        keep_state=[name == eps_name for _, name in runs])))
+    loss = {run: trajectory.loss for run, trajectory in trajectories.items()}
+    eps_bound, first_step = {}, {}
     for seed in cfg.seeds:
-        start = net.init(seed)
-        for name, options in {**variants, **counted}.items():
-            trajectory = adam.run_adam(net.grad_and_loss, start, cfg.ablation_steps,
-                                       cfg.learning_rate, keep_state=name == eps_name, **options)
-            loss[seed, name] = trajectory.loss
-            if name == eps_name:
-                lam = sharpness(net, trajectory.theta[::cfg.bound_every])
-                c_late = (1 - cfg.beta1) / (1 + cfg.beta1)
-                eps_bound[seed] = c_late * lam.max() / cfg.eps_large * scale
-                first_step[seed] = (adam.momentum_factor(1, cfg.beta1) * lam[0] / cfg.eps_large
-                                    * scale)
+        lam = sharpness(net, trajectories[seed, eps_name].theta[::cfg.bound_every])
+        c_late = (1 - cfg.beta1) / (1 + cfg.beta1)
+        eps_bound[seed] = c_late * lam.max() / cfg.eps_large * scale
+        first_step[seed] = adam.momentum_factor(1, cfg.beta1) * lam[0] / cfg.eps_large * scale
     found = {key: spikes.detect_spikes(curve) for key, curve in loss.items()}
     return MitigationResult(cfg.seeds, tuple(variants), tuple(counted), loss, found, eps_bound,
                             first_step)

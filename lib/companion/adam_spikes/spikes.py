@@ -43,31 +43,36 @@ class TanhNet:
 
     def _unpack(self, theta: torch.Tensor):
         m = self.width
-        return theta[:m], theta[m:2 * m], theta[2 * m:3 * m], theta[3 * m]
+        return theta[..., :m], theta[..., m:2 * m], theta[..., 2 * m:3 * m], theta[..., 3 * m]
 
     def loss(self, theta: torch.Tensor) -> torch.Tensor:
-        """The training loss; differentiable, so ``torch.func`` gives its exact Hessian."""
+        """The training loss at one point; differentiable, so ``torch.func`` gives its exact
+        Hessian."""
         a, w, b, c = self._unpack(theta)
         residual = torch.tanh(torch.outer(self.x, w) + b) @ a + c - self.y
         return 0.5 * (residual ** 2).mean()
 
-    def grad_and_loss(self, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Hand-derived gradient (2x faster than autograd at this size; tested against it).
+    def grad_and_loss(self, thetas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Hand-derived gradients and losses at each row of ``thetas`` (runs, P), all runs in one
+        batched product (2x faster than autograd for one run; tested against it). A batch of
+        one run gives the gradient of the unbatched products bit for bit; in larger batches the
+        products round differently (by 1e-16).
 
         With ``h = tanh(x w^T + b)`` and ``r = (f - y)/n``: ``dL/da = h^T r``,
         ``dL/dw = a * ((1-h^2)^T (r x))``, ``dL/db = a * ((1-h^2)^T r)``, ``dL/dc = sum r``.
         """
-        a, w, b, c = self._unpack(theta)
-        h = torch.tanh(torch.outer(self.x, w) + b)
-        r = (h @ a + c - self.y) / len(self.x)
-        s = (1 - h * h) * r[:, None]
-        grad = torch.cat([h.T @ r, (self.x @ s) * a, s.sum(0) * a, r.sum().reshape(1)])
-        return grad, 0.5 * len(self.x) * (r @ r)
+        a, w, b, c = self._unpack(thetas)
+        h = torch.tanh(self.x[:, None] * w[:, None, :] + b[:, None, :])
+        r = ((h @ a[:, :, None])[:, :, 0] + c[:, None] - self.y) / len(self.x)
+        s = (1 - h * h) * r[:, :, None]
+        grad = torch.cat([(r[:, None, :] @ h)[:, 0], (self.x @ s) * a, s.sum(1) * a,
+                          r.sum(1, keepdim=True)], dim=1)
+        return grad, 0.5 * len(self.x) * (r * r).sum(1)
 
     def hessian_terms(self, thetas: np.ndarray) -> "HessianTerms":
         """The exact Hessian at each row of ``thetas`` (B, P), as :class:`HessianTerms`."""
-        m, x, y = self.width, self.x.numpy(), self.y.numpy()
-        a, w, b, c = thetas[:, :m], thetas[:, m:2 * m], thetas[:, 2 * m:3 * m], thetas[:, 3 * m]
+        x, y = self.x.numpy(), self.y.numpy()
+        a, w, b, c = self._unpack(thetas)
         h = np.tanh(x[None, :, None] * w[:, None, :] + b[:, None, :])
         s = 1 - h * h
         r = ((h @ a[:, :, None])[:, :, 0] + c[:, None] - y) / len(x)  # (f - y) / n
