@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..progress import progress
 from ..spectra import top_eigenpairs
 
 
@@ -139,7 +140,7 @@ def run_adam(grad_and_loss, starts: torch.Tensor, steps: int, lr: float,
     adam = InstrumentedAdam(starts, lr, options)
     kept = torch.from_numpy(np.flatnonzero(np.broadcast_to(keep_state, len(options))))
     rows = {name: [] for name in ("loss", "theta", "grad", "v_hat", "precond")}
-    for _ in range(steps):
+    for _ in progress(range(steps), f"Adam, {len(options)} runs"):
         grad, loss = grad_and_loss(adam.theta)
         rows["loss"].append(loss)
         rows["theta"].append(adam.theta[kept])

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..progress import progress
 from .adam import AdamTrajectory, preconditioned_curvature, pure_decay_ratio
 
 
@@ -223,7 +224,7 @@ def curvature_series(net: TanhNet, run: AdamTrajectory, indices, beta1: float,
     :func:`preconditioned_curvature` at each index of a stored Adam run, in batches of steps."""
     index = np.asarray(indices, dtype=int)
     parts = []
-    for lo in range(0, len(index), CURVATURE_BATCH):
+    for lo in progress(range(0, len(index), CURVATURE_BATCH), "curvature, step batches"):
         i = index[lo:lo + CURVATURE_BATCH]
         k = preconditioned_curvature(net.hessian_terms(run.theta[i]).matvec, run.grad[i],
                                      run.precond[i], i + 1, beta1)

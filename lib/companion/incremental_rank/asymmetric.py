@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from ..progress import progress
 from . import sensing
 
 MEASUREMENT_SEED_OFFSET = 20_000  # default_rng(20000 + seed) draws the A_i
@@ -51,7 +52,7 @@ def relative_errors(gram: np.ndarray, x_star: np.ndarray, f0: np.ndarray, g0: np
     f, g = f0.copy(), g0.copy()
     norm = np.linalg.norm(x_star)
     errors = np.empty(steps + 1)
-    for t in range(steps + 1):
+    for t in progress(range(steps + 1), "asymmetric GD"):
         errors[t] = np.linalg.norm(f @ g.T - x_star) / norm
         if t < steps:
             grad_f, grad_g = gradients(gram, x_star, f, g)
@@ -69,7 +70,8 @@ def relative_errors_symmetric(problem: sensing.SensingProblem, u0: np.ndarray, l
                               steps: int) -> np.ndarray:
     """``||U_t U_t^T - X*||_F / ||X*||_F``, t = 0..T, of gradient descent on U from u0."""
     errors = np.empty(steps + 1)
-    for t, (_, w, _) in enumerate(sensing.iterates(problem, u0, lr, steps)):
+    for t, (_, w, _) in enumerate(progress(sensing.iterates(problem, u0, lr, steps),
+                                           f"GD, k = {u0.shape[1]}", total=steps + 1)):
         errors[t] = np.linalg.norm(w - problem.w_star)
     return errors / problem.norm_star
 

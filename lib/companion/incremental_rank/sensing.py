@@ -22,6 +22,8 @@ import numpy as np
 import scipy.optimize
 from scipy.linalg import blas
 
+from ..progress import progress
+
 PROBLEM_SEED_OFFSET = 0  # default_rng(seed) draws the problem
 INIT_SEED_OFFSET = 10_000  # default_rng(10000 + seed) draws U_0
 
@@ -185,7 +187,8 @@ def gradient_descent(problem: SensingProblem, u0: np.ndarray, lr: float,
     path = np.empty((steps + 1, problem.gram.shape[0]))
     errors = np.empty(steps + 1)
     eigenvalues = np.empty((steps + 1, u0.shape[1]))
-    for t, (u, w, g) in enumerate(iterates(problem, u0, lr, steps)):
+    for t, (u, w, g) in enumerate(progress(iterates(problem, u0, lr, steps),
+                                           f"GD, k = {u0.shape[1]}", total=steps + 1)):
         path[t] = w
         errors[t] = (w - problem.w_star) @ g
         # U^T U has the nonzero eigenvalues of U U^T, and no rounding noise in the zero ones
