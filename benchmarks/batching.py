@@ -16,27 +16,17 @@ CPU time, best of ``--repeat``; written to the ``batching.py`` section of
 from __future__ import annotations
 
 import argparse
-import time
 
 import companion  # noqa: F401  (first: it pins the BLAS threads before numpy loads)
 import numpy as np
 import torch
-from report import measured_on, write_section
+from report import best_cpu as cpu, measured_on, write_section
 
 from companion.adam_spikes import adam, config as adam_config, experiment as adam_experiment
 from companion.adam_spikes import spikes
 from companion.connectivity import dynamics
 from companion.embedding_depth import plateaus
 from companion.incremental_rank import sensing
-
-
-def cpu(action, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.process_time()
-        action()
-        best = min(best, time.process_time() - started)
-    return best
 
 
 def adam_ablation(repeat: int) -> tuple[float, float]:

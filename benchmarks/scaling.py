@@ -13,12 +13,11 @@ curvature series. Written to the ``scaling`` section of ``benchmarks/results.md`
 from __future__ import annotations
 
 import argparse
-import time
 
 import companion  # noqa: F401  (first: it pins the BLAS threads before numpy loads)
 import numpy as np
 import torch
-from report import measured_on, write_section
+from report import best_cpu as cpu, measured_on, write_section
 
 from companion import spectra
 from companion.adam_spikes import adam, spikes
@@ -27,44 +26,49 @@ from companion.embedding_depth import plateaus
 from companion.incremental_rank import asymmetric, sensing
 
 
-def cpu(action, repeat: int) -> float:
-    """Best CPU time of ``action()`` over ``repeat`` runs (the least disturbed)."""
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.process_time()
-        action()
-        best = min(best, time.process_time() - started)
-    return best
-
-
 def adam_run(width: int, steps: int) -> adam.AdamTrajectory:
     net = spikes.TanhNet.sine_task(40, width)
     return adam.run_adam(net.grad_and_loss, net.init(0)[None], steps, 0.02,
                          [adam.AdamOptions((0.9, 0.999), 1e-8)])[0]
 
 
+def top_pair_routes(net: spikes.TanhNet, thetas, repeat: int) -> tuple[float, float]:
+    """CPU time per Hessian of its top eigenpair by the dense route and by Lanczos (both from
+    the closed-form products of :meth:`spikes.TanhNet.hessian_terms`)."""
+    terms, dim = net.hessian_terms(thetas), thetas.shape[1]
+
+    def route(limit: int):
+        def solve():
+            saved, spectra.DENSE_MAX_DIM = spectra.DENSE_MAX_DIM, limit
+            try:
+                spectra.top_eigenpairs(terms.matvec, dim, len(thetas))
+            finally:
+                spectra.DENSE_MAX_DIM = saved
+        return solve
+
+    return cpu(route(dim), repeat) / len(thetas), cpu(route(0), repeat) / len(thetas)
+
+
 def adam_rows(repeat: int) -> dict:
     """Per step: Adam on one run, the curvature series (closed-form HVPs, Lanczos), and the
-    top eigenpair of 64 Hessians by the dense route and by Lanczos."""
+    top eigenpair of 64 Hessians along the run by the dense route and by Lanczos."""
     rows = {}
     for width in (25, 50, 100, 200, 400):
         net, run = spikes.TanhNet.sine_task(40, width), adam_run(width, 200)
-        terms = net.hessian_terms(run.theta[-64:])
-        dim = run.theta.shape[1]
-
-        def route(limit: int):
-            def solve():
-                saved, spectra.DENSE_MAX_DIM = spectra.DENSE_MAX_DIM, limit
-                try:
-                    spectra.top_eigenpairs(terms.matvec, dim, 64)
-                finally:
-                    spectra.DENSE_MAX_DIM = saved
-            return solve
-
         rows[width] = (cpu(lambda: adam_run(width, 100), repeat) / 100,
                        cpu(lambda: spikes.curvature_series(net, run, range(100, 200), 0.9, 0.999),
                            repeat) / 100,
-                       cpu(route(dim), repeat) / 64, cpu(route(0), repeat) / 64)
+                       *top_pair_routes(net, run.theta[-64:], repeat))
+    return rows
+
+
+def crossover_rows(repeat: int) -> dict:
+    """The two routes at small sizes, P from 13 to 100 parameters (128 Hessians each)."""
+    rows = {}
+    for width in (4, 8, 10, 13, 20, 33):
+        net = spikes.TanhNet.sine_task(40, width)
+        rows[3 * width + 1] = top_pair_routes(
+            net, np.stack([net.init(seed).numpy() for seed in range(128)]), repeat)
     return rows
 
 
@@ -130,17 +134,19 @@ def main() -> None:
     series_net, series_run = spikes.TanhNet.sine_task(40, 400), adam_run(400, 2000)
     series_s = cpu(lambda: spikes.curvature_series(series_net, series_run, range(2000), 0.9,
                                                    0.999), 1)
-    crossing = next((3 * w + 1 for w, row in adam_table.items() if row[3] < row[2]), None)
+    crossover = crossover_rows(args.repeat)
+    crossing = next((p for p, (dense, lanczos) in crossover.items() if lanczos < dense), None)
     lines = [measured_on(f"CPU time per step, best of {args.repeat}."), "",
              *table("adam_spikes: the tanh net, by width m (P = 3m + 1 parameters)", "m",
                     adam_table, [("Adam step, one run", 0, "1 (n m)"),
                                  ("curvature series", 1, "1 (Lanczos: a dozen n m products)"),
                                  ("top pair, dense route", 2, "3 (P^3 eigh)"),
                                  ("top pair, Lanczos", 3, "1 (n m per product)")]),
-             f"Lanczos overtakes the dense route between P = 31 and P = 40 in the crossover "
-             f"measured when choosing `spectra.DENSE_MAX_DIM` (32); in this run the smallest "
-             f"width where it is faster has P = {crossing}. A curvature series at width 400 "
-             f"(1201 parameters) at every one of 2000 steps: {series_s:.1f} s "
+             *table("the top eigenpair of one Hessian, by the number of parameters P", "P",
+                    crossover, [("dense route", 0, "3"), ("Lanczos", 1, "1")], 1e6, "us"),
+             f"Lanczos is faster from P = {crossing} on (`spectra.DENSE_MAX_DIM` = "
+             f"{spectra.DENSE_MAX_DIM}: the dense route up to there). A curvature series at "
+             f"width 400 (1201 parameters) at every one of 2000 steps: {series_s:.1f} s "
              f"({1e3 * series_s / 2000:.2f} ms a step; double autodiff and a dense eigh take "
              f"about 1.3 s a step).", "",
              *table("incremental_rank: one GD step at k = d, m = 2000, by dimension d", "d",

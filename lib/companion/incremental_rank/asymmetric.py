@@ -37,12 +37,12 @@ def initial_factors(dim: int, width: int, alpha: float, seed: int) -> tuple[np.n
     return tuple(alpha * rng.standard_normal((dim, width)) / math.sqrt(dim) for _ in range(2))
 
 
-def gradients(gram: np.ndarray, x_star: np.ndarray, f: np.ndarray,
+def gradients(gram: np.ndarray, residual: np.ndarray, f: np.ndarray,
               g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Hand-derived gradient of ``L(F, G) = (1/2m) sum_i <A_i, F G^T - X*>^2``:
-    ``(M G, M^T F)`` with ``M = (1/m) sum_i r_i A_i = unvec(K vec(F G^T - X*))``."""
-    dim = x_star.shape[0]
-    m = sensing.symmetric_product(gram, (f @ g.T - x_star).reshape(-1)).reshape(dim, dim)
+    """Hand-derived gradient of ``L(F, G) = (1/2m) sum_i <A_i, F G^T - X*>^2`` at the residual
+    ``F G^T - X*``: ``(M G, M^T F)`` with ``M = (1/m) sum_i r_i A_i = unvec(K vec(F G^T - X*))``."""
+    dim = residual.shape[0]
+    m = sensing.symmetric_product(gram, residual.reshape(-1)).reshape(dim, dim)
     return m @ g, m.T @ f
 
 
@@ -53,9 +53,10 @@ def relative_errors(gram: np.ndarray, x_star: np.ndarray, f0: np.ndarray, g0: np
     norm = np.linalg.norm(x_star)
     errors = np.empty(steps + 1)
     for t in progress(range(steps + 1), "asymmetric GD"):
-        errors[t] = np.linalg.norm(f @ g.T - x_star) / norm
+        residual = f @ g.T - x_star
+        errors[t] = np.linalg.norm(residual) / norm
         if t < steps:
-            grad_f, grad_g = gradients(gram, x_star, f, g)
+            grad_f, grad_g = gradients(gram, residual, f, g)
             f, g = f - lr * grad_f, g - lr * grad_g
     return errors
 

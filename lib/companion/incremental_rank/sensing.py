@@ -171,14 +171,24 @@ class Trajectory:
 
 def iterates(problem: SensingProblem, u0: np.ndarray, lr: float, steps: int):
     """Gradient descent U <- U - lr (1/m) sum_i r_i A_i U: yield ``(U_t, svec(W_t), K svec(W_t -
-    X*))`` for t = 0..steps (the last is the residual that the next step would apply)."""
+    X*))`` for t = 0..steps (the last is the residual that the next step would apply).
+
+    A run that converges linearly (k = r) reaches, after a few thousand steps, a fixed point of
+    the floating-point map: a step that leaves every entry of U unchanged. Every later iterate
+    is then that one, so it is yielded again without being recomputed (the same numbers).
+    """
     u = u0.copy()
     for t in range(steps + 1):
         w = svec(u @ u.T)
         g = symmetric_product(problem.gram, w - problem.w_star)
         yield u, w, g
         if t < steps:
-            u = u - lr * unsvec(g, problem.dim) @ u
+            following = u - lr * unsvec(g, problem.dim) @ u
+            if np.array_equal(following, u):
+                for _ in range(t + 1, steps + 1):
+                    yield u, w, g
+                return
+            u = following
 
 
 def gradient_descent(problem: SensingProblem, u0: np.ndarray, lr: float,
