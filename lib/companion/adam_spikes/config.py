@@ -94,7 +94,7 @@ class Config:
         0.23 ms plus, per run, 10 us and 6 ns per neuron and point; the curvature at one step
         (closed-form Hessian-vector products, Lanczos) 0.2 ms + 2.5 us per parameter; a step of
         the scalar runs (Parts A and D, the extension) 5 us; plus 15 s of kernel start and
-        figures. Quick mode comes to 19 s of CPU (19 s measured), paper mode to 40 s.
+        figures. Quick mode comes to 19 s of CPU (15 s measured), paper mode to 39 s.
         Memory: the Adam state kept at every step of Part B and of the eps_large runs (four
         P-vectors and their tensor overhead), and the Lanczos bases of one batch of steps.
         """

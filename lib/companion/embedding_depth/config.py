@@ -96,11 +96,12 @@ class Config:
 
         Every training run advances all its seeds together (one batched product per layer).
         Time, measured on one core of the reference machine: a step of S seeds of depth L on n
-        points takes 0.4 ms + 0.1 ms L + S (0.1 ms + 3 ns per hidden activation, n width L,
+        points takes 0.2 ms + 60 us L + S (50 us + 3 ns per hidden activation, n width L,
         + 0.1 ns per multiply-add of the (L - 1) width x width products, 3 n width^2 each
-        forward and back); plus 30 s for the kernel start, Parts 1 and 3 (fixed sizes) and the
-        figures. Quick mode comes to 43 s (41 s measured); paper mode is compute-bound (72
-        trillion float32 operations), about 80 minutes on a CPU core: run it with device=cuda.
+        forward and back); plus 10 s for the kernel start, Parts 1 and 3 (fixed sizes) and the
+        figures. Quick mode comes to 25 s of CPU (26 s measured). Paper mode is compute-bound
+        (72 trillion float32 operations), about 77 minutes on one core: run it with
+        ``-p device=cuda`` on a machine with a GPU.
         Memory (float32): each stack's parameters, gradients and Adam moments, its activations
         forward and backward, and the logs.
         """
@@ -114,8 +115,8 @@ class Config:
                  for n in self.data_sizes]
 
         def step_s(depth: int, n: int, seeds: int) -> float:
-            return 4e-4 + 1e-4 * depth + seeds * (
-                1e-4 + 3e-9 * n * width * depth + 1e-10 * 3 * (depth - 1) * n * width**2)
+            return 2e-4 + 6e-5 * depth + seeds * (
+                5e-5 + 3e-9 * n * width * depth + 1e-10 * 3 * (depth - 1) * n * width**2)
 
         def stack_bytes(depth: int, n: int, seeds: int) -> float:
             return 4 * seeds * depth * (4 * (width**2 + 3 * width) + 6 * n * width)
@@ -123,7 +124,7 @@ class Config:
         logged = 8 * 7 * self.n_seeds * len(runs) * (self.steps // self.log_every + 1)
         return Estimate(
             memory_bytes=max(stack_bytes(*run[1:]) for run in runs) + logged,
-            seconds=30 + sum(steps * step_s(*run) for steps, *run in runs))
+            seconds=10 + sum(steps * step_s(*run) for steps, *run in runs))
 
 
 QUICK = Config()

@@ -80,7 +80,7 @@ class Config:
         counted as one more recorded run per swept alpha; a step of the symmetric rate runs
         (20 us + 0.1 ns p^2) and of the asymmetric one (15 us + 0.2 ns d^4: its K no longer
         fits the cache at d = 40). Plus 10 s of kernel start and figures. Quick mode comes to
-        18 s of CPU (18 s measured), paper mode to 5 minutes.
+        17 s of CPU (17 s measured), paper mode to 5 minutes.
         Memory: the two Gram matrices K, the m x d^2 measurements and the d^2 x d^2 Gram
         matrix of the asymmetric runs, and two recorded GD paths, (T+1) x p each.
         """
