@@ -44,6 +44,8 @@ def measure(name: str, timeout_s: float) -> dict:
     return {"cpu_s": round(cpu, 1), "wall_s": round(wall, 1),
             "estimate_s": round(chapter.paper.estimate().seconds),
             "claims_passed": sum(c["passed"] for c in claims), "claims": len(claims),
+            "claims_failed": [f"{c['claim_id']} {c['name']}: {c['statement']} = {c['value']:.4g}"
+                              f" ({c['op']} {c['bound']:.4g})" for c in claims if not c["passed"]],
             "machine": f"{platform.machine()}, {os.cpu_count()} cores",
             "date": time.strftime("%Y-%m-%d"), "commit": git["commit"][:12]}
 
@@ -66,10 +68,13 @@ def main() -> None:
                         f"{'yes' if t['cpu_s'] <= TARGET_S else '**no**'} | "
                         f"{t['claims_passed']} of {t['claims']} | {t['date']}, "
                         f"{t['commit']} |")
+    failed = [f"- {name}: {claim}" for name in CHAPTERS for claim in
+              times.get(name, {}).get("claims_failed", [])]
     write_section("paper.py", "Paper mode", [measured_on(
         "one forced paper-mode run per chapter through the pipeline; CPU time of every process "
         "(kernel included), single-threaded, so it is what the run takes on a machine where it "
-        "has a core to itself."), "", *rows])
+        "has a core to itself."), "", *rows,
+        *(["", "Claims that failed in paper mode:", "", *failed] if failed else [])])
 
 
 if __name__ == "__main__":
