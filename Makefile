@@ -25,7 +25,8 @@ $(INSTALLED): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
-## Install, execute every chapter in quick mode (cached), build the site into _build/html.
+## Install, execute every chapter in quick mode (cached), build the site into _build/html and
+## print the whole book to _build/html/downloads/training-dynamics-reproduced.pdf (with Chromium).
 book: $(INSTALLED)
 	$(PY) -m companion book
 

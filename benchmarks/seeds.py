@@ -18,7 +18,8 @@ from pathlib import Path
 
 from companion.pipeline.execute import run_chapter
 from companion.pipeline.paths import Paths
-from companion.pipeline.record import COMPARISONS, git_state
+from companion.checks import holds
+from companion.pipeline.record import git_state
 from companion.pipeline.registry import get_chapter
 from companion.pipeline.tables import cell
 
@@ -56,7 +57,7 @@ def seed_table(claims: list[dict]) -> list[str]:
 
 
 def _passes(value: float, op: str, bound: float) -> bool:
-    return value == value and COMPARISONS[op](value, bound)
+    return value == value and holds(value, op, bound)
 
 
 def main() -> None:

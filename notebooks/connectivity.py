@@ -11,20 +11,20 @@
 # %% [markdown]
 # # Connectivity and implicit regularization
 #
-# The chapter on [incremental rank learning](incremental_rank.ipynb) followed gradient descent
-# on a factorised matrix from a tiny initialisation: it learns the best rank-1 approximation,
-# then the best rank-2 one, and so on. There every measurement saw the whole matrix. In
-# *matrix completion* we see only some entries, and infinitely many matrices agree with them.
-# Which one does gradient descent pick? Gunasekar et al. conjectured the one of smallest
-# nuclear norm; Arora et al. and Razin and Cohen found cases where GD prefers low rank
-# instead, even when that costs nuclear norm.
+# The chapter on [incremental rank learning](incremental_rank.ipynb) followed gradient descent on
+# a factorised matrix from a tiny initialisation: it learns the best rank-1 approximation, then
+# the best rank-2 one, and so on. There every measurement saw the whole matrix. In *matrix
+# completion* we see only some entries, and infinitely many matrices agree with them. Which one
+# does gradient descent pick? {cite:t}`gunasekar2017implicit` conjectured the one of smallest
+# nuclear norm; {cite:t}`arora2019implicit` and {cite:t}`razin2020implicit` found cases
+# where GD prefers low rank instead, even when that costs nuclear norm.
 #
-# Bai, Zhao and Zhang [NeurIPS 2024, arXiv 2405.13721] settle which of the two happens, and
+# {cite:t}`bai2024connectivity` settle which of the two happens, and
 # when: "the connectivity of observed data plays a crucial role in the implicit bias, with a
 # transition from low nuclear norm to low rank as data shifts from disconnected to connected
 # with increased observations". They describe training as a "hierarchy of intrinsic invariant
 # manifolds in the loss landscape" traversed from low rank to high rank, and so extend the
-# Greedy Low-Rank Learning (GLRL) picture of Li, Luo and Lyu [ICLR 2021] that chapter 1 checks
+# Greedy Low-Rank Learning (GLRL) picture of {cite:t}`li2021glrl` that chapter 1 checks
 # on matrix sensing.
 #
 # This chapter reproduces, on small problems where everything can be computed exactly:
@@ -53,11 +53,13 @@
 mode = "quick"
 overrides = {}
 
-# %%
+# %% tags=["remove-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 
+from companion import plotting
 from companion.connectivity import dynamics, experiment, graph
+from companion.connectivity.tolerances import TOLERANCES
 from companion.pipeline.record import start
 
 run = start("connectivity", mode, overrides)
@@ -137,10 +139,12 @@ cfg = run.config
 run.show_configuration()
 
 # %% [markdown]
-# **How the claims are scoped.** Each claim names the initialisation scales, the seeds and the
-# pattern family it covers. A value "worst of N seeds" is the worst over the seeds listed in
-# the statement; the seeds are initialisations, and run $s$ of experiment E$x$ starts from
-# `default_rng((x, s))`. The experiments E1–E7 each run all their seeds, patterns and scales
+# **How the claims are scoped.** Each claim declares its *scope*, the initialisation scales and
+# the pattern family its statement covers, and says why its bound has the value it has; where
+# the chapter's facts say how a quantity scales with $\alpha$, the bound scales with it. A value
+# "worst of N seeds" is the worst over the seeds listed in the statement; the seeds are
+# initialisations, and run $s$ of experiment E$x$ starts from `default_rng((x, s))`. The section
+# "What holds where" at the end says how far each law reaches. The experiments E1–E7 each run all their seeds, patterns and scales
 # as one batch of small gradient-descent problems, so the whole chapter takes seconds.
 #
 # ## A connected pattern: the lowest rank
@@ -168,37 +172,40 @@ run.show_configuration()
 
 # %%
 e1 = experiment.two_by_two(cfg)
-at_alpha = list(e1.alphas).index(cfg.alpha)
 print(f"minimum nuclear norm: x = {e1.x_min_norm:.6f}, N* = {e1.min_norm.value[0]:.10f} "
       f"(certified gap {e1.min_norm.gap[0]:.1e})")
 print("median |x - 4| along alpha:", np.array2string(e1.median_error, precision=2))
-fig, ax = plt.subplots(figsize=(6.5, 3.6))
-ax.plot(np.repeat(e1.alphas, len(e1.seeds)), e1.x.ravel(), "o", ms=3, label="GD, every seed")
-ax.axhline(e1.x_min_rank, ls="--", c="k", lw=0.8, label=r"minimum rank: $x=4$, $\|W\|_*=5$")
-ax.axhline(e1.x_min_norm, ls=":", c="C3", label=r"minimum nuclear norm: $x=1$, $N^*=4$")
+
+# %% tags=["hide-input"]
+fig, ax = plotting.figure(3.6)
+ax.plot(np.repeat(e1.alphas, len(e1.seeds)), e1.x.ravel(), "o", ms=3,
+        label="GD, every seed")
+plotting.reference_lines(ax, [e1.x_min_rank, e1.x_min_norm],
+                         [r"minimum rank: $x=4$, $\|W\|_*=5$",
+                          r"minimum nuclear norm: $x=1$, $N^*=4$"], ["k", "C3"])
 ax.set(xscale="log", xlabel=r"$\alpha$", ylabel=r"learned $x=W_{11}$")
 ax.invert_xaxis()
 ax.legend(loc="center right")
 run.figure("fig1_connected_lowest_rank", fig, data={"alphas": e1.alphas, "x": e1.x},
-           caption=f"E1: the learned missing entry, {len(e1.seeds)} seeds at every $\\alpha$.")
+           tolerance=TOLERANCES["fig1_connected_lowest_rank"],
+           caption="On a connected pattern GD finds the lowest-rank completion, not "
+                   "the one of smallest nuclear norm, as $\\alpha$ shrinks. E1, "
+                   f"{len(e1.seeds)} seeds at every $\\alpha$.")
 
 # %% [markdown]
-# As $\alpha$ shrinks, every seed moves to $x=4$, away from the minimum-nuclear-norm value
+# In {numref}`fig1_connected_lowest_rank`, as $\alpha$ shrinks (to the right), every seed
+# moves to $x=4$, away from the minimum-nuclear-norm value
 # $x=1$: GD pays nuclear norm 5 instead of 4 to get rank 1. At $\alpha=10^{-2}$ the seeds are
 # spread out, because the initialisation is not small against the data.
 #
-# **A1 (connected: the lowest rank).** At $\alpha=10^{-8}$, for every seed, GD learns $x$
-# within 0.05 of 4, and its nuclear norm stays above 4.9 although a completion of norm 4
-# exists. The median of $|x-4|$ over seeds decreases strictly at every step of the sweep
-# $\alpha=10^{-2}\to10^{-12}$.
+# **A1 (connected: the lowest rank).** At $\alpha\le10^{-8}$, for every seed, GD learns $x$
+# within 0.05 of 4; its nuclear norm is then about 5, although a completion of norm 4 exists.
+# On every seed, $|x-4|$ decreases strictly at every step of the sweep from $\alpha=10^{-4}$
+# down to $10^{-12}$ (at $10^{-2}$ the initialisation is not small against the data).
 
 # %%
-run.claim("A1", "connected_min_rank", f"|x - 4| at alpha={cfg.alpha:g}",
-          dict(zip(cfg.seeds, np.abs(e1.x[at_alpha] - e1.x_min_rank))), "<=", 0.05)
-run.claim("A1", "connected_min_rank", f"||W||_* at alpha={cfg.alpha:g} (N* = 4)",
-          dict(zip(cfg.seeds, dynamics.nuclear_norm(e1.completions[at_alpha]))), ">=", 4.9)
-run.claim("A1", "connected_min_rank", "max over the sweep of median |x - 4| at one alpha / at "
-          "the previous", np.max(e1.median_error[1:] / e1.median_error[:-1]), "<", 1)
+for check in experiment.connected_checks(cfg, e1):
+    run.check(check)
 
 # %% [markdown]
 # ## Full blocks: the smallest nuclear norm
@@ -233,7 +240,8 @@ run.claim("A1", "connected_min_rank", "max over the sweep of median |x - 4| at o
 # so the ratio $W_{ij'}W_{i'j}/(M^*_{ij}M^*_{i'j'})$ lies in $[0,1]$. It equals 1 only for a
 # rank-1 completion. For random directions in $\mathbb R^3$, $\cos\theta$ is uniform on
 # $[-1,1]$ and the ratio averages $1/3$. The paper's Fig. 4 shows "infinitely many rank-1
-# solutions" at the symmetric positions. In panel (a) below the learned cross entries of
+# solutions" at the symmetric positions. In panel (a) of
+# {numref}`fig2_full_blocks_smallest_norm` the learned cross entries of
 # pattern (0, 0) lie inside the hyperbola $xy=M^*_{00}M^*_{11}$ of the rank-1 completions,
 # never on it.
 
@@ -245,28 +253,43 @@ gd_norms = dynamics.nuclear_norm(e2.completions)  # (alpha, pattern, seed)
 cross = e2.completions[:, 0][..., [0, 1], [1, 0]]  # (W_01, W_10) of pattern (0, 0)
 print("N* per pattern:", np.round(e2.closed_form, 4), f"| ||M*||_* = {rank_one_norm:.4f}")
 
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.9))
+# %% tags=["hide-input"]
+fig, axes = plotting.figure(6.4, (2, 1), height_ratios=(1.2, 1))
 branch = np.geomspace(0.3, 14, 200)
 for sign in (1, -1):
-    axes[0].plot(sign * branch, sign * e2.target[0, 0] * e2.target[1, 1] / branch, c="0.5")
+    axes[0].plot(sign * branch, sign * e2.target[0, 0] * e2.target[1, 1] / branch,
+                 c="0.5")
 for k, alpha in enumerate(e2.alphas):
-    axes[0].plot(*cross[k].T, "o", ms=6 - 3 * k, c=f"C{k}", label=rf"GD, $\alpha$={alpha:g}")
-axes[0].set(xlim=(-7, 7), ylim=(-7, 7), xlabel=r"$W_{01}$", ylabel=r"$W_{10}$",
-            title="(a) pattern (0, 0): the unobserved cross entries")
-axes[0].legend(loc="lower right")
-axes[1].bar(range(9), e2.closed_form, color="C2", alpha=0.5, label="$N^*$ (sum of block norms)")
+    axes[0].plot(*cross[k].T, "o", ms=6 - 3 * k, c=f"C{k}",
+                 label=rf"GD, $\alpha$={alpha:g}")
+axes[0].set(xlim=(-7, 7), ylim=(-7, 7), aspect="equal", xlabel=r"$W_{01}$",
+            ylabel=r"$W_{10}$", title="(a) pattern (0, 0): unobserved cross entries")
+axes[0].legend(loc="center left", bbox_to_anchor=(1.02, 0.5));
+
+# %% [markdown]
+# Panel (b) compares, for each of the nine patterns, GD's nuclear norm (a black tick per run)
+# with $N^*$ (the bar) and with the nuclear norm of the rank-1 completion (dashed).
+
+# %% tags=["hide-input"]
+axes[1].bar(range(9), e2.closed_form, color="C2", alpha=0.5,
+            label="$N^*$ (sum of block norms)")
 axes[1].plot(range(9), gd_norms.swapaxes(0, 1).reshape(9, -1), "_", c="k", ms=10)
 axes[1].plot([], [], "_", c="k", label=r"GD $\|W\|_*$, every run")
-axes[1].axhline(rank_one_norm, ls="--", c="C3", label=r"rank-1 completion $\|M^*\|_*$")
-axes[1].set(xticks=range(9), xticklabels=patterns, ylim=(10, 14.5), xlabel="pattern (i, j)",
-            ylabel="nuclear norm", title="(b) the nine patterns")
-axes[1].legend(loc="lower left")
+plotting.reference_lines(axes[1], rank_one_norm, [r"rank-1 completion $\|M^*\|_*$"],
+                         "C3")
+axes[1].set(xticks=range(9), xticklabels=patterns, ylim=(10, 15.4),
+            xlabel="pattern (i, j)", ylabel="nuclear norm",
+            title="(b) the nine patterns")
+axes[1].legend(loc="upper center", ncol=3)
 run.figure("fig2_full_blocks_smallest_norm", fig,
-           data={"alphas": e2.alphas, "cross_entries": cross, "closed_form": e2.closed_form,
-                 "gd_norms": gd_norms, "rank_one_norm": rank_one_norm},
-           caption=f"E2, {len(e2.seeds)} seeds at each $\\alpha$ (the two $\\alpha$ share their "
-                   "directions, so their points nearly coincide). Grey in (a): $xy=4$.")
+           data={"alphas": e2.alphas, "cross_entries": cross, "gd_norms": gd_norms,
+                 "closed_form": e2.closed_form, "rank_one_norm": rank_one_norm},
+           tolerance=TOLERANCES["fig2_full_blocks_smallest_norm"],
+           caption="On full blocks GD finds the completion of smallest nuclear norm, "
+                   f"and its cross entries vary from seed to seed. E2, {len(e2.seeds)} "
+                   "seeds at each $\\alpha$ (the two $\\alpha$ share their directions, "
+                   "so their points nearly coincide). Grey in (a): $xy=4$, the rank-1 "
+                   "completions.")
 
 # %% [markdown]
 # In panel (b) GD's nuclear norm sits exactly on $N^*$ for every pattern, seed and $\alpha$,
@@ -275,32 +298,19 @@ run.figure("fig2_full_blocks_smallest_norm", fig,
 # Cauchy–Schwarz, and a completion that is both rank 1 and of minimum nuclear norm exists.
 # GD still returns rank 2 there. Low nuclear norm is achieved, low rank is not.
 #
-# **A2 (full blocks: the smallest nuclear norm).** Over the nine patterns, both $\alpha$ of E2
-# and every seed: $\|W\|_*$ equals $N^*$ to a relative $10^{-6}$ and the loss is at most
-# $10^{-12}$. At least 90% of the runs have effective rank 2, not the minimum rank 1. On the
-# six off-diagonal patterns the rank-1 completion costs at least 0.5 more nuclear norm. The
-# F6 ratio lies in $[0,1]$ up to $10^{-6}$. The minimiser GD finds is not unique: for every
-# pattern, some cross entry has a standard deviation over seeds of at least 0.3.
+# **A2 (full blocks: the smallest nuclear norm).** Over the nine patterns, every $\alpha$ of E2
+# and every seed: $\|W\|_*$ equals $N^*$ to a relative $100\,\alpha^2$ (F4: balanced factors
+# exceed $N^*$ by $O(\alpha^2)$), $10^{-6}$ at $\alpha=10^{-4}$. On every seed at least 85% of
+# the runs have effective rank 2, not the minimum rank 1: a pattern reads rank 1 only when its
+# two hidden directions happen to align, $|\cos\theta|>0.995$, about once in a hundred
+# patterns, and then at every $\alpha$ of the seed at once. The F6 ratio lies in $[0,1]$ up to
+# $10^{-6}$. That the loss is zero and that the off-diagonal patterns separate the two biases
+# (the rank-1 completion costs at least 0.5 more nuclear norm) are preconditions, checked with
+# the consistency checks at the end; that the minimiser is not unique is A5 (c).
 
 # %%
-scope = f"alpha in {{{', '.join(f'{a:g}' for a in e2.alphas)}}}, 9 patterns"
-outside_unit_interval = np.maximum(np.maximum(-e2.cross_ratios, e2.cross_ratios - 1), 0)
-for quantity, values, bound in (
-        ("| ||W||_* / N* - 1 |", np.abs(gd_norms / e2.closed_form[:, None] - 1), 1e-6),
-        ("loss", e2.losses, 1e-12),
-        ("distance of the F6 ratio outside [0, 1]", outside_unit_interval, 1e-6)):
-    run.claim("A2", "disconnected_min_nuclear_norm", f"max over {scope} of {quantity}",
-              dict(zip(cfg.seeds, values.max(axis=(0, 1)))), "<=", bound)
-run.claim("A2", "disconnected_min_nuclear_norm", f"fraction of rank 2 over {scope}, "
-          f"{len(cfg.seeds)} seeds", np.mean(dynamics.effective_rank(e2.completions) == 2),
-          ">=", 0.9)
-off_diagonal = [p for p in range(9) if p // 3 != p % 3]
-run.claim("A2", "disconnected_min_nuclear_norm", "||M*||_* - N*, the extra norm of the rank-1 "
-          "completion", dict(zip(np.array(patterns)[off_diagonal], rank_one_norm
-                                 - e2.closed_form[off_diagonal])), ">=", 0.5, over="patterns")
-run.claim("A2", "disconnected_min_nuclear_norm", "largest std over seeds of a cross entry, "
-          f"min over alpha", dict(zip(patterns, e2.cross_entries.std(axis=2).max(axis=-1)
-                                      .min(axis=0))), ">=", 0.3, over="patterns")
+for check in experiment.blocks_checks(cfg, e2):
+    run.check(check)
 
 # %% [markdown]
 # ## The initialisation scale selects the rank
@@ -330,44 +340,53 @@ print("fraction of rank 3 along alpha:", np.round(rank_three, 3), "| fraction wi
       f"{divmod(int(worst_pattern), 4)}, median |x - x*| "
       f"{np.median(e3.errors[-1, worst_pattern]):.3f}")
 
-# %%
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-for i in range(4):
-    axes[0].loglog(e3.alphas, median_values[:, i], "o-", ms=4, label=rf"$\sigma_{i + 1}$")
-axes[0].invert_xaxis()
-axes[0].set(xlabel=r"$\alpha$", ylabel=r"$\sigma_i(W_\infty)$, median over seeds",
-            title="(a) singular values, missing (2, 1)")
-axes[0].legend()
-axes[1].semilogx(e3.alphas, rank_three, "o-", label="effective rank 3")
-axes[1].semilogx(e3.alphas, accurate, "s--", label=r"$|x-x^*|<10^{-2}$")
-axes[1].invert_xaxis()
-axes[1].set(xlabel=r"$\alpha$", ylabel="fraction of runs", ylim=(-0.03, 1.03),
-            title="(b) all 16 patterns")
-axes[1].legend()
-curves = e3.losses[:, -1, :, 0]  # (logged step, pattern) at the smallest alpha, first seed
-axes[2].semilogy(e3.logged_steps, curves, lw=0.8)
-axes[2].set(xlabel="step t", ylabel="loss", ylim=(1e-18, 30),
-            title=rf"(c) loss of the 16 patterns, $\alpha$={e3.alphas[-1]:g}")
+# %% tags=["hide-input"]
+fig, axes = plotting.figure(6.2, "ab;cc")
+for i, marker in enumerate("os^v"):
+    axes["a"].loglog(e3.alphas, median_values[:, i], f"{marker}-", ms=4,
+                     label=rf"$\sigma_{i + 1}$")
+axes["a"].invert_xaxis()
+axes["a"].set(xlabel=r"$\alpha$", ylabel=r"$\sigma_i(W_\infty)$, median over seeds",
+              title="(a) singular values, missing (2, 1)")
+axes["a"].legend()
+axes["b"].semilogx(e3.alphas, rank_three, "o-", label="effective rank 3")
+axes["b"].semilogx(e3.alphas, accurate, "s--", label=r"$|x-x^*|<10^{-2}$")
+axes["b"].invert_xaxis()
+axes["b"].set(xlabel=r"$\alpha$", ylabel="fraction of runs", ylim=(-0.03, 1.03),
+              title="(b) all 16 patterns")
+axes["b"].legend();
+
+# %% [markdown]
+# Panel (a) of {numref}`fig3_init_scale_selects_rank` shows the mechanism on one pattern: the
+# three large singular values do not move with $\alpha$, while the fourth falls from $0.1$ at
+# $\alpha=1$ to about $10^{-16}$ at $\alpha=10^{-8}$, roughly like $\alpha^2$. Panel (b)
+# counts over all patterns and seeds.
+
+# %% tags=["hide-input"]
+curves = e3.losses[:, -1, :, 0]  # (logged step, pattern): smallest alpha, first seed
+axes["c"].semilogy(e3.logged_steps, curves, lw=0.8)
+axes["c"].set(xlabel="step t", ylabel="loss", ylim=(1e-18, 30),
+              title=rf"(c) loss of the 16 patterns, $\alpha$={e3.alphas[-1]:g}")
 run.figure("fig3_init_scale_selects_rank", fig,
            data={"alphas": e3.alphas, "median_singular_values": median_values,
                  "rank_three": rank_three, "accurate": accurate,
                  "logged_steps": e3.logged_steps, "losses": curves},
-           caption=f"E3: {len(e3.seeds)} seeds per pattern and scale. (a) median over seeds "
-                   f"for one pattern; (c) seed {e3.seeds[0]}, every pattern: the plateaus "
-                   "are the subject of the next section.")
+           tolerance=TOLERANCES["fig3_init_scale_selects_rank"],
+           caption="The smaller the initialisation, the more runs end at the rank-3 "
+                   f"completion. E3: {len(e3.seeds)} seeds per pattern and scale. (a) "
+                   f"median over seeds for one pattern; (c) seed {e3.seeds[0]}, every "
+                   "pattern: the plateaus are the subject of the next section.")
 
 # %% [markdown]
-# Panel (a) shows the mechanism on one pattern: the three large singular values do not move
-# with $\alpha$, while the fourth falls from $0.1$ at $\alpha=1$ to about $10^{-16}$ at
-# $\alpha=10^{-8}$, roughly like $\alpha^2$. Panel (b) counts over all patterns
-# and seeds. In panel (c) every loss curve first rests on a few plateaus and then drops. Most
+# In panel (c) every loss curve first rests on a few plateaus and then drops. Most
 # drop to the rounding level, but a few keep a slowly decreasing loss for tens of thousands
 # of steps: these are the ill-conditioned patterns discussed below.
 #
-# **A3 (the scale selects the rank).** Over the 16 patterns and the E3 seeds: at $\alpha=1$ at
-# most 20% of the runs have rank 3; at $\alpha=10^{-8}$ at least 85% do, and the fraction never
-# decreases as $\alpha$ shrinks. At $\alpha=10^{-8}$ at least 85% of the runs have
-# $|x-x^*|<10^{-2}$.
+# **A3 (the scale selects the rank).** For every E3 seed, over the 16 patterns: at $\alpha=1$
+# at most half of the runs have rank 3 (a rank-3 completion from $\alpha=1$ is a coincidence:
+# 12% of the runs over seeds 0–19); at $\alpha\le10^{-8}$ at least 85% do, and the fraction
+# never decreases as $\alpha$ shrinks. At $\alpha\le10^{-8}$, after at least 60 000 steps, at
+# least 85% of the runs have $|x-x^*|<10^{-2}$.
 #
 # Not every pattern gets there. The slowest one (printed above) is still about 0.1 from $x^*$
 # at $\alpha=10^{-8}$. In quick mode it is the pattern missing (1, 3), whose cofactor
@@ -376,22 +395,16 @@ run.figure("fig3_init_scale_selects_rank", fig,
 # and the run has not separated them by the end.
 
 # %%
-one_missing_scope = f"{len(e3.seeds)} seeds x 16 patterns"
-run.claim("A3", "init_scale_selects_rank", f"fraction of rank 3 at alpha={e3.alphas[0]:g}, "
-          f"{one_missing_scope}", rank_three[0], "<=", 0.2)
-run.claim("A3", "init_scale_selects_rank", f"fraction of rank 3 at alpha={cfg.alpha:g}, "
-          f"{one_missing_scope}", rank_three[-1], ">=", 0.85)
-run.claim("A3", "init_scale_selects_rank", "min over consecutive alphas of the change in the "
-          "rank-3 fraction as alpha shrinks", np.min(np.diff(rank_three)), ">=", 0)
-run.claim("A3", "init_scale_selects_rank", f"fraction with |x - x*| < 1e-2 at "
-          f"alpha={cfg.alpha:g}, {one_missing_scope}", accurate[-1], ">=", 0.85)
+for check in experiment.one_missing_checks(cfg, e3):
+    run.check(check)
 run.exploratory("slowest_pattern_error", f"median |x - x*| of the slowest pattern at "
                 f"alpha={cfg.alpha:g}", np.median(e3.errors[-1, worst_pattern]))
 
 # %% [markdown]
 # ## Plateaus at the best rank-$s$ fits
 #
-# Panel (c) above shows why: the loss comes down in steps. E4 follows the pattern missing
+# Panel (c) of {numref}`fig3_init_scale_selects_rank` shows why: the loss comes down in
+# steps. E4 follows the pattern missing
 # (2, 1) closely, every `log_every` steps. The chapter's **F2** says where the steps are.
 #
 # **F2 (invariant manifolds).** If a column of $A$ and the same column of $B$ are zero, both
@@ -413,74 +426,72 @@ run.exploratory("slowest_pattern_error", f"median |x - x*| of the slowest patter
 # %%
 e4 = experiment.trajectory(cfg)
 small, large = len(e4.alphas) - 1, 0  # the chapter's alpha (the smallest) and the largest
-closest = e4.distances.min(axis=0)  # min over t of the distance to W*_s, (alpha, seed, s)
 print("losses of the best fits W*_0, W*_1, W*_2:", np.round(e4.best_losses, 6),
       "| median stage times t_1, t_2, t_3:", np.median(e4.stage_times[small], axis=0))
 spectrum = dynamics.singular_values(e4.run.w_log[:, small, 0])
 stacked = np.concatenate([e4.run.a_log, e4.run.b_log], axis=-2)[:, small, 0]  # [A; B]
 augmented = dynamics.singular_values(stacked) ** 2  # those of W_aug = [A; B][A; B]^T
 
-# %%
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+# %% tags=["hide-input"]
+fig, axes = plotting.figure(7.6, (3, 1), sharex=True)
 for k, style in ((small, "-"), (large, "--")):
     axes[0].semilogy(e4.run.logged_steps, e4.losses[:, k, 0], style, c="k", lw=1,
                      label=rf"$\alpha$={e4.alphas[k]:g}")
     for s in range(2):
-        axes[1].semilogy(e4.run.logged_steps, e4.distances[:, k, 0, s], style, c=f"C{s + 1}",
+        axes[1].semilogy(e4.run.logged_steps, e4.distances[:, k, 0, s], style,
+                         c=f"C{s + 1}",
                          label=rf"$s$={s + 1}, $\alpha$={e4.alphas[k]:g}")
-for s, level in enumerate(e4.best_losses):
-    axes[0].axhline(level, ls=":", c=f"C{s}", label=rf"$L(W^*_{s})$")
+plotting.reference_lines(axes[0], e4.best_losses,
+                         [rf"$L(W^*_{s})$" for s in range(len(e4.best_losses))],
+                         [f"C{s}" for s in range(len(e4.best_losses))], ls=":")
+axes[0].set(ylim=(1e-12, 30), ylabel="loss", title="(a) loss and the best-fit levels")
+axes[1].set(ylabel=r"$\|W_t-W^*_s\|_F/\|M^*\|_F$", title=r"(b) distance to $W^*_s$");
+
+# %% [markdown]
+# In panel (a) of {numref}`fig4_saddles` the loss rests on the levels $L(W^*_1)$ and
+# $L(W^*_2)$ before it falls to zero; at $\alpha=10^{-4}$ the plateaus are shorter and the
+# corners rounder. Panel (b) says more than the loss can: on each plateau the iterate itself
+# comes within about $10^{-7}$ of $W^*_s$ at $\alpha=10^{-8}$, and within $10^{-3}$ at
+# $\alpha=10^{-4}$.
+
+# %% tags=["hide-input"]
 for i in range(4):
-    axes[2].semilogy(e4.run.logged_steps, spectrum[:, i], c=f"C{i}", label=rf"$\sigma_{i + 1}$")
+    axes[2].semilogy(e4.run.logged_steps, spectrum[:, i], c=f"C{i}",
+                     label=rf"$\sigma_{i + 1}$")
     axes[2].semilogy(e4.run.logged_steps, augmented[:, i] / 2, ":", c="k", lw=1)
-for ax, title in zip(axes, ("(a) loss and the best-fit levels", r"(b) distance to $W^*_s$",
-                            rf"(c) $\sigma_i(W)$; dotted $\sigma_i(W_{{\rm aug}})/2$")):
-    ax.set(xlim=(0, 4000), xlabel="step t", title=title)
-    ax.legend()
-axes[0].set(ylim=(1e-12, 30), ylabel="loss")
-axes[1].set(ylabel=r"$\|W_t-W^*_s\|_F/\|M^*\|_F$")
-axes[2].set(ylim=(1e-13, 10), ylabel="singular value")
+axes[2].set(ylim=(1e-13, 10), ylabel="singular value", xlabel="step t",
+            title=rf"(c) $\sigma_i(W)$; dotted $\sigma_i(W_{{\rm aug}})/2$, "
+                  rf"$\alpha$={cfg.alpha:g}")
+for ax in axes:
+    ax.set_xlim(0, 4000)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
 run.figure("fig4_saddles", fig,
            data={"logged_steps": e4.run.logged_steps, "losses": e4.losses[:, :, 0],
                  "best_losses": e4.best_losses, "distances": e4.distances[:, :, 0],
                  "sigma_w": spectrum, "sigma_w_aug": augmented},
-           caption=f"E4, seed {e4.seeds[0]}, the first 4000 steps. (c) $\\alpha={cfg.alpha:g}$.")
+           tolerance=TOLERANCES["fig4_saddles"],
+           caption="GD from a small initialisation rests near each best rank-$s$ fit "
+                   f"$W^*_s$, a saddle, before it moves on. E4, seed {e4.seeds[0]}, "
+                   "the first 4000 steps.")
 
 # %% [markdown]
-# In panel (a) the loss rests on the levels $L(W^*_1)$ and $L(W^*_2)$ before it falls to
-# zero; at $\alpha=10^{-4}$ the plateaus are shorter and the corners rounder. Panel (b) says
-# more than the loss can: on each plateau the iterate itself comes within about $10^{-7}$ of
-# $W^*_s$ at $\alpha=10^{-8}$, and within $10^{-3}$ at $\alpha=10^{-4}$. In panel (c)
-# the singular values of $W$ arrive one at a time, each along a straight line on the log
+# In panel (c) the singular values of $W$ arrive one at a time, each along a straight line on the log
 # scale, and the dotted singular values of $W_{\rm aug}/2$ lie on top of them: the factors
 # stay balanced, so $[A;B]$ has the same rank as $W$ at every step.
 #
-# **A4 (plateaus are the best rank-$s$ fits).** At $\alpha=10^{-8}$, for $s=1,2$ and every
-# seed: GD passes within $10^{-4}\|M^*\|_F$ of $W^*_s$, and at the closest step $t^*$ its loss
-# equals $L(W^*_s)$ to a relative $10^{-3}$. At $t^*$ the ranks of $A$, $B$, $[A;B]$ and $W$
-# all equal $s$. The stage times $t_s$ (the first step with $\sigma_s(W_t)\ge\sigma_s(M^*)/2$)
-# come in order, $t_1<t_2<t_3$, and the final $W$ matches $M^*$ to $10^{-8}$ in every entry. At
-# $\alpha=10^{-4}$ the iterate still passes within $5\cdot10^{-3}$, but less close than at
-# $10^{-8}$: the smaller the initialisation, the sharper the saddles.
+# **A4 (plateaus are the best rank-$s$ fits).** For $s=1,2$ and every seed, GD passes within
+# $\alpha^{1/2}\|M^*\|_F$ of $W^*_s$ at every $\alpha$ of E4 ($10^{-4}$ at $\alpha=10^{-8}$):
+# as in the incremental-rank chapter the closest approach shrinks like a power of $\alpha$, here
+# about $\alpha^{0.8}$. It comes closer at the chapter's $\alpha$ than at $10^{-4}$: the smaller
+# the initialisation, the sharper the saddles. At the chapter's $\alpha$, at the closest step
+# $t^*$ the loss equals $L(W^*_s)$ to a relative $10^{-3}$, and the ranks of $A$, $B$, $[A;B]$
+# and $W$ all equal $s$. The stage times $t_s$ (the first step with
+# $\sigma_s(W_t)\ge\sigma_s(M^*)/2$) come in order, $t_1<t_2<t_3$, and the final $W$ matches
+# $M^*$ to $10^{-8}$ in every entry.
 
 # %%
-for quantity, values, op, bound in (
-        (f"max over s = 1, 2 of min_t ||W_t - W*_s||_F / ||M*||_F, alpha={cfg.alpha:g}",
-         closest[small].max(-1), "<=", 1e-4),
-        (f"max over s of |L(W_t*) / L(W*_s) - 1| at the closest step t*, alpha={cfg.alpha:g}",
-         e4.closest_loss_gaps[small].max(-1), "<=", 1e-3),
-        ("max over s and A, B, [A; B], W of |rank - s| at t*", e4.closest_rank_errors[small],
-         "<=", 0),
-        (f"min of t_(s+1) - t_s at alpha={cfg.alpha:g}",
-         np.diff(e4.stage_times[small], axis=-1).min(-1), ">=", 1),
-        (f"final max |W - M*| at alpha={cfg.alpha:g}",
-         np.abs(e4.run.w_log[-1, small] - e4.target).max(axis=(1, 2)), "<=", 1e-8),
-        (f"max over s of min_t distance to W*_s, alpha={e4.alphas[large]:g}",
-         closest[large].max(-1), "<=", 5e-3),
-        (f"max over s of min_t distance at alpha={cfg.alpha:g} / at {e4.alphas[large]:g}",
-         (closest[small] / closest[large]).max(-1), "<", 1)):
-    run.claim("A4", "plateaus_are_best_rank_s_fits", quantity, dict(zip(cfg.seeds, values)), op,
-              bound)
+for check in experiment.trajectory_checks(cfg, e4):
+    run.check(check)
 
 # %% [markdown]
 # ## The manifolds are invariant, and their ends are saddles
@@ -508,35 +519,46 @@ print(f"(a) zero columns at the end: max |entry| = {e5.zero_columns.max():g}; "
       f"(b) zero rows: {e5.zero_rows.max():g}; "
       f"(c) largest difference of the observed block: {e5.block_differences.max():g}")
 
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+# %% tags=["hide-input"]
+fig, axes = plotting.figure(6.4, (2, 1))
 for k, rank in enumerate(e5.ranks):
     axes[0].semilogy(e5.logged_steps, e5.manifold_losses[:, k, 0], c=f"C{rank}",
                      label=rf"start on $\mathcal{{M}}_{rank}$")
-    axes[0].axhline(e4.best_losses[rank], ls=":", c=f"C{rank}")
-axes[0].axvline(cfg.trajectory_steps, c="0.5", lw=0.8)
-axes[0].text(cfg.trajectory_steps, 1e-12, f" kick {cfg.kick:g}", color="0.4")
+plotting.reference_lines(axes[0], e4.best_losses[list(e5.ranks)],
+                         colors=[f"C{rank}" for rank in e5.ranks], ls=":")
+plotting.reference_lines(axes[0], cfg.trajectory_steps, [f"kick of {cfg.kick:g}"],
+                         axis="x", ls="-")
 axes[0].set(ylim=(1e-24, 30), xlabel="step t", ylabel="loss",
-            title=r"(a) GD on $\mathcal{M}_s$ stops at $W^*_s$ (dotted) until kicked")
-axes[0].legend()
-axes[1].axhline(0.5, ls=":", c="k", label=r"$\frac{1}{2}(M^*_{00})^2$")
-for group, (label, width) in enumerate((("row 0 of $A_0$, $B_0$ zero", 3), ("plain start", 1.2))):
-    axes[1].semilogy(e5.row_steps, e5.row_losses[:, group, 0], lw=width, label=label)
-axes[1].set_xscale("symlog", linthresh=100)
-axes[1].set(xlim=(0, cfg.steps), ylim=(1e-30, 300), xlabel="step t", ylabel="loss",
-            title="(b) full blocks, pattern (0, 0)")
-axes[1].legend()
-run.figure("fig5_invariant_manifolds", fig,
-           data={"logged_steps": e5.logged_steps, "manifold_losses": e5.manifold_losses[:, :, 0],
-                 "row_steps": e5.row_steps, "row_losses": e5.row_losses[:, :, 0]},
-           caption=f"E5 at $\\alpha={cfg.invariance_alpha:g}$, seed {cfg.seeds[0]}. "
-                   "(a) E4's matrix; (b) E2's matrix, x axis linear up to 100, then log.")
+            title=r"(a) E4's matrix: GD on $\mathcal{M}_s$ stops at $W^*_s$ (dotted)")
+axes[0].legend(loc="lower left");
 
 # %% [markdown]
-# In panel (a) the restricted runs sit on the levels $L(W^*_1)$ and $L(W^*_2)$ for as long as
-# we let them: nothing in the dynamics can leave the manifold. A perturbation of $10^{-10}$ is
-# enough to leave it, and the loss then falls by more than twenty orders of magnitude, to the
-# rounding level below the plotted range. In panel (b) the run with the singleton's factors
+# In panel (a) of {numref}`fig5_invariant_manifolds` the restricted runs sit on the levels
+# $L(W^*_1)$ and $L(W^*_2)$ for as long as we let them: nothing in the dynamics can leave the
+# manifold. A perturbation of $10^{-10}$ is enough to leave it, and the loss then falls by
+# more than twenty orders of magnitude, to the rounding level below the plotted range.
+
+# %% tags=["hide-input"]
+plotting.reference_lines(axes[1], 0.5, [r"$\frac{1}{2}(M^*_{00})^2$"], "k", ls=":")
+starts = (("row 0 of $A_0$, $B_0$ zero", 3), ("plain start", 1.2))
+for group, (label, width) in enumerate(starts):
+    axes[1].semilogy(e5.row_steps, e5.row_losses[:, group, 0], lw=width, label=label)
+axes[1].set_xscale("symlog", linthresh=100)
+axes[1].set(xlim=(0, cfg.steps), ylim=(1e-30, 300), ylabel="loss",
+            xlabel="step t (linear to 100, then log)",
+            title="(b) E2's matrix, full blocks, pattern (0, 0)")
+axes[1].legend(loc="lower left")
+run.figure("fig5_invariant_manifolds", fig,
+           data={"logged_steps": e5.logged_steps, "row_steps": e5.row_steps,
+                 "manifold_losses": e5.manifold_losses[:, :, 0],
+                 "row_losses": e5.row_losses[:, :, 0]},
+           tolerance=TOLERANCES["fig5_invariant_manifolds"],
+           caption="GD started on an invariant set stays on it: at a saddle until "
+                   "kicked (a), or short of a zero-loss completion that exists (b). E5 "
+                   f"at $\\alpha={cfg.invariance_alpha:g}$, seed {cfg.seeds[0]}.")
+
+# %% [markdown]
+# In panel (b) the run with the singleton's factors
 # zeroed learns the block exactly like the plain run, and then stays on the level $\frac12$
 # forever, while the plain run goes on to learn the singleton.
 #
@@ -548,14 +570,8 @@ run.figure("fig5_invariant_manifolds", fig,
 # (c), are consistency checks of F1 and F2, recorded at the end.
 
 # %%
-run.claim("A5", "invariant_manifolds", "max over s = 1, 2 of ||W_T - W*_s||_F / ||M*||_F, "
-          "started on M_s", dict(zip(cfg.seeds, e5.endpoints.max(axis=0))), "<=", 1e-8)
-run.claim("A5", "invariant_manifolds", "max over s = 1, 2 of the final loss after the kick",
-          dict(zip(cfg.seeds, e5.kicked_losses.max(axis=0))), "<=", 1e-20)
-run.claim("A5", "invariant_manifolds", "|final loss - 1/2| with row 0 of A_0, B_0 zero",
-          dict(zip(cfg.seeds, np.abs(e5.row_losses[-1, 0] - 0.5))), "<=", 1e-12)
-run.claim("A5", "invariant_manifolds", "||difference of the cross entries||_F of two runs "
-          "differing in row 0", dict(zip(cfg.seeds, e5.cross_differences)), ">=", 1e-3)
+for check in experiment.invariance_checks(cfg, e5):
+    run.check(check)
 
 # %% [markdown]
 # ## Stages of a disconnected pattern
@@ -580,49 +596,52 @@ run.claim("A5", "invariant_manifolds", "||difference of the cross entries||_F of
 e6 = experiment.stages(cfg)
 print("predicted stage times (block, singleton):", np.round(e6.predicted, 1).tolist(),
       "| median measured:", np.median(e6.stage_times, axis=1).tolist())
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+
+# %% tags=["hide-input"]
+fig, axes = plotting.figure(6.2, (2, 1), sharex=True)
 steps = np.arange(cfg.stages_steps + 1)
 for k, alpha in enumerate(e6.alphas):
     for c, name in enumerate(("block", "singleton")):
-        axes[0].semilogy(steps, e6.block_values[:, k, 0, c], c=f"C{c}", ls=("-", "--")[k],
-                         label=rf"{name}, $\alpha$={alpha:g}")
-        axes[0].axvline(e6.predicted[k, c], c=f"C{c}", ls=":", lw=1)
+        axes[0].semilogy(steps, e6.block_values[:, k, 0, c], c=f"C{c}",
+                         ls=("-", "--")[k], label=rf"{name}, $\alpha$={alpha:g}")
+    plotting.reference_lines(axes[0], e6.predicted[k], colors=["C0", "C1"], axis="x",
+                             ls=":")
     axes[1].semilogy(steps, e6.losses[:, k, 0], c="k", ls=("-", "--")[k],
                      label=rf"$\alpha$={alpha:g}")
-axes[0].set(xlim=(0, 1500), ylim=(1e-17, 50), xlabel="step t", ylabel="singular value",
+axes[0].set(xlim=(0, 1500), ylim=(1e-17, 50), ylabel="singular value",
             title=r"(a) each component's singular value; dotted: $\hat t(\sigma)$")
-axes[0].legend(fontsize=8)
-axes[1].axhline(0.5, ls=":", c="C3", label=r"$\frac{1}{2}(M^*_{00})^2$")
-axes[1].set(xlim=(0, 1500), ylim=(1e-20, 200), xlabel="step t", ylabel="loss",
-            title="(b) loss")
-axes[1].legend()
+axes[0].legend(loc="lower right", ncol=2)
+plotting.reference_lines(axes[1], 0.5, [r"$\frac{1}{2}(M^*_{00})^2$"], "C3", ls=":")
+axes[1].set(ylim=(1e-20, 200), xlabel="step t", ylabel="loss", title="(b) loss")
+axes[1].legend(loc="lower left")
 run.figure("fig6_disconnected_stages", fig,
            data={"steps": steps, "block_values": e6.block_values[:, :, 0],
                  "losses": e6.losses[:, :, 0], "predicted": e6.predicted},
-           caption=f"E6: E2's pattern (0, 0), seed {e6.seeds[0]}, solid $\\alpha$="
-                   f"{e6.alphas[0]:g}, dashed {e6.alphas[1]:g}.")
+           tolerance=TOLERANCES["fig6_disconnected_stages"],
+           caption="Each component of a disconnected pattern is learned on its own "
+                   "clock, at the predicted stage time. E6: E2's pattern (0, 0), seed "
+                   f"{e6.seeds[0]}, solid $\\alpha$={e6.alphas[0]:g}, dashed "
+                   f"{e6.alphas[1]:g}.")
 
 # %% [markdown]
-# On the log scale of panel (a) each component grows along a straight line of slope
+# On the log scale of panel (a) of {numref}`fig6_disconnected_stages` each component grows
+# along a straight line of slope
 # $2\ln(1+\eta\sigma)$ until it saturates at its $\sigma$, and the dotted predictions sit
 # where the lines end. Dividing $\alpha$ by $10^4$ doubles $\ln(\sigma/\alpha^2)$ and, very
 # nearly, both stage times. Panel (b) shows the loss resting at $\frac12$ between the two
 # stages, for longer at the smaller $\alpha$.
 #
-# **A6 (stage times of a disconnected pattern).** For every seed, $|t/\hat t-1|\le0.25$ at
-# $\alpha=10^{-4}$ and $\le0.15$ at $\alpha=10^{-8}$, for both components. Halfway between
-# the stages the loss equals $\frac12$ within $0.005$ (1%) at $\alpha=10^{-4}$ and within
-# $10^{-5}$ at $10^{-8}$. The linearisation ignores the nonlinear end of each stage, so the
-# bounds are loose at the larger $\alpha$ and tighten as $\alpha$ shrinks.
+# **A6 (stage times of a disconnected pattern).** For every seed and both components,
+# $|t/\hat t-1|\le2/\ln(1/\alpha)$: the linearisation misses a few e-folds at the start (the
+# initial overlap) and at the nonlinear end of each stage, a fixed number of steps, so the
+# relative error shrinks like $1/\ln(1/\alpha)$ (0.22 at $\alpha=10^{-4}$, 0.11 at $10^{-8}$).
+# Halfway between the stages the loss equals $\frac12$ to within ten times the singleton's
+# linearised value there, $\alpha^2(1+\eta)^{2t}$ at the midpoint $t$ of the two $\hat t$:
+# $2\cdot10^{-3}$ at $\alpha=10^{-4}$, $5\cdot10^{-7}$ at $10^{-8}$.
 
 # %%
-ratio_error = np.abs(e6.stage_times / e6.predicted[:, None] - 1).max(axis=-1)  # (alpha, seed)
-loss_error = np.abs(e6.loss_between - 0.5)
-for k, ratio_bound, loss_bound in ((0, 0.25, 0.005), (1, 0.15, 1e-5)):
-    run.claim("A6", "disconnected_stage_times", f"max over the two components of |t / t^ - 1|, "
-              f"alpha={e6.alphas[k]:g}", dict(zip(cfg.seeds, ratio_error[k])), "<=", ratio_bound)
-    run.claim("A6", "disconnected_stage_times", f"|loss - 1/2| halfway between the stages, "
-              f"alpha={e6.alphas[k]:g}", dict(zip(cfg.seeds, loss_error[k])), "<=", loss_bound)
+for check in experiment.stages_checks(cfg, e6):
+    run.check(check)
 
 # %% [markdown]
 # ## The transition as observations grow
@@ -647,6 +666,7 @@ e7 = experiment.transition(cfg)
 bounded, gaussian = e7.bounded, e7.gaussian
 at = list(bounded.alphas).index(cfg.alpha)
 connected, complete, other = (e7.categories == kind for kind in graph.CATEGORIES)
+connected_by_n = e7.by_size(connected)
 outcomes = {"bounded": e7.outcomes(bounded, at), "Gaussian": e7.outcomes(gaussian, 0)}
 print(f"alpha = {cfg.alpha:g}; instances: connected {connected.sum()}, complete "
       f"{complete.sum()}, other {other.sum()}")
@@ -655,46 +675,55 @@ for family, table in outcomes.items():
                                        f"norm {norm:.0%}" for kind, (rank, norm)
                                        in zip(graph.CATEGORIES, table)))
 
-# %%
-connected_by_n = e7.by_size(connected)
+# %% tags=["hide-input"]
 curves = {"connected, sampled": connected_by_n,
           "GD at rank 1": e7.by_size(bounded.at_min_rank[at]),
           "GD at $N^*$": e7.by_size(bounded.at_min_norm[at])}
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.9))
+fig, axes = plotting.figure(6.6, (2, 1))
 axes[0].plot(np.arange(len(e7.exact_connected)), e7.exact_connected, "k-",
              label="P(connected), exact")
 for (label, values), style in zip(curves.items(), ("ko", "s-", "^-")):
-    axes[0].plot(e7.sizes, values, style, mfc="none" if style == "ko" else None, label=label)
-axes[0].set(xlim=(2.5, 16.5), xlabel="observed entries n", ylabel="fraction of instances",
+    axes[0].plot(e7.sizes, values, style, mfc="none" if style == "ko" else None,
+                 label=label)
+axes[0].set(xlim=(2.5, 16.5), xlabel="observed entries n",
+            ylabel="fraction of instances",
             title=rf"(a) bounded rank-1 $M^*$, $\alpha$={cfg.alpha:g}")
-axes[0].legend()
-for i, (family, table) in enumerate(outcomes.items()):
-    axes[1].bar(np.arange(6) + 0.4 * i - 0.2, table.ravel(), width=0.4, label=family)
-axes[1].set(xticks=range(6), ylim=(0, 1.05), ylabel="fraction of the group",
-            xticklabels=[f"{k}\n{b}" for k in graph.CATEGORIES for b in ("min rank", "min norm")],
-            title="(b) which bias GD reaches, by group")
-axes[1].legend()
-run.figure("fig7_transition", fig,
-           data={"exact_connected": e7.exact_connected, "sizes": e7.sizes,
-                 **dict(zip(("connected_sampled", "rank_one", "min_norm"), curves.values())),
-                 **{f"outcomes_{family}": table for family, table in outcomes.items()}},
-           caption=f"E7: {cfg.sweep_masks} masks per n, one initialisation (seed {cfg.seed}) "
-                   "per instance; (b) bounded and Gaussian factors on the same masks.")
+axes[0].legend(loc="center right");
 
 # %% [markdown]
-# Panel (a) is the transition of the abstract. With few observations no pattern can be
-# connected (a connected pattern needs $n\ge7$), and GD often lands on the minimum nuclear
-# norm, at a rank above 1. As $n$ grows the patterns become connected and the fraction of
-# instances at rank 1 rises with the fraction connected. It stays above it, because some
-# disconnected instances end at rank 1 too. With many observations the rank-1 completion
-# $M^*$ is more and more often also the completion of smallest nuclear norm, so the fraction
-# at $N^*$ rises again on the right. Panel (b) splits the instances by group: each of the
+# Panel (a) of {numref}`fig7_transition` is the transition of the abstract. With few
+# observations no pattern can be connected (a connected pattern needs $n\ge7$), and GD often
+# lands on the minimum nuclear norm, at a rank above 1. As $n$ grows the patterns become
+# connected and the fraction of instances at rank 1 rises with the fraction connected. It
+# stays above it, because some disconnected instances end at rank 1 too. With many
+# observations the rank-1 completion $M^*$ is more and more often also the completion of
+# smallest nuclear norm, so the fraction at $N^*$ rises again on the right.
+
+# %% tags=["hide-input"]
+for i, (family, table) in enumerate(outcomes.items()):
+    axes[1].bar(np.arange(6) + 0.4 * i - 0.2, table.ravel(), width=0.4, label=family)
+groups = [f"{k}\n{b}" for k in graph.CATEGORIES for b in ("min rank", "min norm")]
+axes[1].set(xticks=range(6), xticklabels=groups, ylim=(0, 1.05),
+            ylabel="fraction of the group", title="(b) which bias GD reaches, by group")
+axes[1].legend(loc="upper right")
+run.figure("fig7_transition", fig,
+           data={"exact_connected": e7.exact_connected, "sizes": e7.sizes,
+                 **dict(zip(("connected_sampled", "rank_one", "min_norm"),
+                            curves.values())),
+                 **{f"outcomes_{family}": table for family, table in outcomes.items()}},
+           tolerance=TOLERANCES["fig7_transition"],
+           caption="As observations grow, patterns become connected and GD's "
+                   "completions move from the smallest nuclear norm to the lowest "
+                   f"rank. E7: {cfg.sweep_masks} masks per n, one initialisation (seed "
+                   f"{cfg.seed}) per instance; (b) bounded and Gaussian factors on the "
+                   "same masks.")
+
+# %% [markdown]
+# Panel (b) splits the instances by group: each of the
 # first two groups reaches its own bias; the third reaches either one only sometimes.
 #
-# **A7 (the transition).** On the bounded family, at $\alpha=10^{-8}$ unless stated:
-# - no mask with $n\le6$ is connected, and the sampled fraction connected is within 0.35 of
-#   the exact probability for every $n\ge7$ (20 masks per $n$ leave a sampling error of about
-#   0.1);
+# **A7 (the transition).** On the bounded family, at $\alpha=10^{-8}$ unless stated (that the
+# sampled masks agree with the enumeration is a consistency check, C5):
 # - **connected ⇒ minimum rank**: at least 90% of the connected instances end at rank 1, and
 #   the median $\sigma_2/\sigma_1$ over them at the smallest $\alpha$ is below $10^{-6}$; the
 #   fraction at rank 1 never decreases as $\alpha$ shrinks;
@@ -716,32 +745,8 @@ run.figure("fig7_transition", fig,
 # guarantee needs complete components (F4), as the captions' three-way split suggests.
 
 # %%
-ratio_at_smallest = bounded.singular_values[-1, :, 1] / bounded.singular_values[-1, :, 0]
-small_n = e7.sizes <= 6
-sampling_error = np.abs(connected_by_n - e7.exact_connected[e7.sizes])[~small_n].max()
-for quantity, value, op, bound in (
-        ("max sampled fraction connected for n <= 6", connected_by_n[small_n].max(), "<=", 0),
-        ("max over n >= 7 of |sampled - exact fraction connected|", sampling_error, "<=", 0.35),
-        (f"connected: fraction at rank 1, alpha={cfg.alpha:g}", outcomes["bounded"][0, 0],
-         ">=", 0.9),
-        (f"connected: median sigma_2 / sigma_1, alpha={bounded.alphas[-1]:g}",
-         np.median(ratio_at_smallest[connected]), "<=", 1e-6),
-        ("connected: min change of the fraction at rank 1 from one alpha to the next smaller",
-         np.diff(bounded.at_min_rank[:, connected].mean(axis=1)).min(), ">=", 0)):
-    run.claim("A7", "connectivity_transition", quantity, value, op, bound)
-
-# %%
-several = complete & (e7.n_components >= 2)
-for quantity, value, op, bound in (
-        (f"complete: max | ||W||_* / N* - 1 |, alpha={cfg.alpha:g}",
-         np.abs(bounded.norm_ratios[at, complete] - 1).max(), "<=", 1e-6),
-        (f"complete: fraction with rank = number of components, alpha={cfg.alpha:g}",
-         np.mean(bounded.ranks[at, complete] == e7.n_components[complete]), ">=", 0.9),
-        (f"complete, >= 2 components: median sigma_2 / sigma_1, alpha={bounded.alphas[-1]:g}",
-         np.median(ratio_at_smallest[several]), ">=", 0.1),
-        (f"other: fraction at rank 1, alpha={cfg.alpha:g}", outcomes["bounded"][2, 0], "<=", 0.9),
-        (f"other: fraction at N*, alpha={cfg.alpha:g}", outcomes["bounded"][2, 1], "<=", 0.9)):
-    run.claim("A7", "connectivity_transition", quantity, value, op, bound)
+for check in experiment.transition_checks(cfg, e7):
+    run.check(check)
 for (k, b), value in np.ndenumerate(outcomes["Gaussian"]):
     run.exploratory(f"gaussian_{graph.CATEGORIES[k]}_{('rank_one', 'min_norm')[b]}",
                     f"Gaussian family, {graph.CATEGORIES[k]}: fraction at "
@@ -772,36 +777,49 @@ for (k, b), value in np.ndenumerate(outcomes["Gaussian"]):
 # scale at which this chapter asserts ranks.
 
 # %%
-e1_sigma_2 = np.median(dynamics.singular_values(e1.completions)[..., 1], axis=1)
-shown = np.flatnonzero(connected)[:: max(1, connected.sum() // 5)][:5]  # a few instances
 ratios = bounded.slopes / bounded.kappa
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.9))
-axes[0].loglog(e1.alphas, e1_sigma_2, "o-", c="k", label=rf"E1, $\kappa$={e1.kappa:.3f}")
+
+# %% tags=["hide-input"]
+e1_sigma_2 = np.median(dynamics.singular_values(e1.completions)[..., 1], axis=1)
+shown = np.flatnonzero(connected)[:: max(1, connected.sum() // 5)][:5]  # five instances
+fig, axes = plotting.figure(6.8, (2, 1))
+axes[0].loglog(e1.alphas, e1_sigma_2, "o-", c="k",
+               label=rf"E1, $\kappa$={e1.kappa:.3f}")
 reference = e1_sigma_2[-1] * (e1.alphas / e1.alphas[-1]) ** e1.kappa
 axes[0].loglog(e1.alphas, reference, ":", c="k")
 for i in shown:
     axes[0].loglog(bounded.alphas, bounded.singular_values[:, i, 1], "s-", ms=3, lw=0.8,
                    label=rf"E7 #{i}, $\kappa$={bounded.kappa[i]:.2f}")
 axes[0].set(xlabel=r"$\alpha$", ylabel=r"$\sigma_2(W_\infty)$",
-            title=r"(a) dotted: slope $\kappa$")
-axes[0].legend(fontsize=7)
+            title=r"(a) $\sigma_2$ against $\alpha$; dotted: slope $\kappa$")
+axes[0].legend(loc="center left", bbox_to_anchor=(1.01, 0.5));
+
+# %% [markdown]
+# In panel (a) of {numref}`fig8_contamination_exponent` each instance falls along its own line
+# of slope $\kappa$, over eight orders of magnitude in $\alpha$ for E1. Panel (b) puts every
+# connected instance at its predicted $\kappa$ and its fitted slope: the law holds where the
+# points lie on the diagonal.
+
+# %% tags=["hide-input"]
 axes[1].plot(bounded.kappa[connected], bounded.slopes[connected], "o", ms=3)
 line = np.array([0, bounded.kappa[connected].max()])
 axes[1].plot(line, line, c="k", lw=0.8)
-axes[1].set(xlabel=r"predicted $\kappa$", ylabel=r"fitted slope of $\log\sigma_2$ on $\log\alpha$",
-            title="(b) E7, connected instances")
+axes[1].set(xlabel=r"predicted $\kappa$", ylabel=r"fitted slope of $\log\sigma_2$",
+            title=r"(b) E7, connected: fitted slope on $\log\alpha$ against $\kappa$")
 run.figure("fig8_contamination_exponent", fig,
-           data={"alphas": e1.alphas, "e1_sigma_2": e1_sigma_2, "e1_reference": reference,
-                 "sweep_alphas": bounded.alphas,
+           data={"alphas": e1.alphas, "e1_sigma_2": e1_sigma_2,
+                 "e1_reference": reference, "sweep_alphas": bounded.alphas,
                  "shown_sigma_2": bounded.singular_values[:, shown, 1],
-                 "kappa": bounded.kappa[connected], "slopes": bounded.slopes[connected]},
-           caption="(a) E1: median over seeds; E7: a few connected instances of the bounded "
-                   "family. (b) every connected bounded instance.")
+                 "kappa": bounded.kappa[connected],
+                 "slopes": bounded.slopes[connected]},
+           tolerance=TOLERANCES["fig8_contamination_exponent"],
+           caption="The second singular value left by GD falls like $\\alpha^\\kappa$, "
+                   "with the exponent F7 predicts. (a) E1: median over seeds; E7: a "
+                   "few connected instances of the bounded family. (b) every connected "
+                   "bounded instance.")
 
 # %% [markdown]
-# In panel (a) each instance falls along its own line of slope $\kappa$, over eight orders of
-# magnitude in $\alpha$ for E1. In panel (b) almost every connected instance sits on the
-# diagonal. In quick mode the two below it have $\|M^*\|_F/s_1$ of 1.8 and 2.5, against a
+# In panel (b) almost every connected instance sits on the diagonal. In quick mode the two below it have $\|M^*\|_F/s_1$ of 1.8 and 2.5, against a
 # median of 1.4: their rank-1 completion lies far from the top singular pair of $P\odot M^*$,
 # and the second mode probably keeps growing after the first stage (we do not analyse this
 # further). The law also accounts for most of the Gaussian family's failures at
@@ -809,7 +827,7 @@ run.figure("fig8_contamination_exponent", fig,
 # $\sigma_2$ is still above the rank threshold. The median $\kappa$ of the failures and of
 # all connected Gaussian instances are in the exploratory table.
 #
-# **A8 (the exponent law, beyond the paper).** In E1 the slope of the median $|x-4|$ on
+# **A8 (the exponent law, beyond the paper).** In E1, on every seed, the slope of $|x-4|$ on
 # $\alpha$ (fitted over $\alpha\le10^{-4}$) is within 10% of $\kappa$. In E7, at least 85% of
 # the connected instances have a fitted slope within 10% of their own $\kappa$, and the median
 # ratio is within 0.02 of 1. On instances with two or more complete components, $\sigma_2$ does
@@ -817,14 +835,8 @@ run.figure("fig8_contamination_exponent", fig,
 # singular value is the second block, not contamination.
 
 # %%
-run.claim("A8", "rank_contamination_exponent", f"E1: |slope of median |x - 4| on alpha / kappa "
-          f"- 1|, kappa = {e1.kappa:.4f}", abs(e1.slope / e1.kappa - 1), "<=", 0.1)
-run.claim("A8", "rank_contamination_exponent", "E7 connected: fraction with |slope / kappa - 1| "
-          "< 0.1", np.mean(np.abs(ratios[connected] - 1) < 0.1), ">=", 0.85)
-run.claim("A8", "rank_contamination_exponent", "E7 connected: |median of slope / kappa - 1|",
-          abs(np.median(ratios[connected]) - 1), "<=", 0.02)
-run.claim("A8", "rank_contamination_exponent", "E7 with >= 2 complete components: max |slope "
-          "of sigma_2|", np.abs(bounded.slopes[several]).max(), "<=", 1e-3)
+for check in experiment.exponent_checks(cfg, e1, e7):
+    run.check(check)
 failed = connected & ~gaussian.at_min_rank[0]
 run.exploratory("gaussian_kappa_failures", f"median kappa of the connected Gaussian instances "
                 f"not at rank 1 ({failed.sum()})", np.median(gaussian.kappa[failed]))
@@ -834,7 +846,7 @@ run.exploratory("gaussian_kappa_connected", "median kappa of all connected Gauss
 # %% [markdown]
 # ## Beyond the paper: GLRL on disconnected data
 #
-# GLRL [Li, Luo, Lyu 2021] is the $\alpha\to0$ limit of gradient flow on a factorised model
+# GLRL {cite:p}`li2021glrl` is the $\alpha\to0$ limit of gradient flow on a factorised model
 # when the data are generic. It starts from the empty factorisation and repeats: take the top
 # singular pair $(u,v)$ of the negative gradient $-P\odot(W-M^*)$; stop if its singular value
 # is below $10^{-9}$; otherwise append $\sqrt\varepsilon\,u$ to $A$ and $\sqrt\varepsilon\,v$ to
@@ -847,45 +859,45 @@ run.exploratory("gaussian_kappa_connected", "median kappa of all connected Gauss
 # hidden directions, and its cross blocks are set by their angles (F6). The two agree on the
 # observed blocks and on $\|W\|_*$, but not on the unobserved entries. This is why the paper
 # needs a generalisation of GLRL for the disconnected case. On connected data (E1) the two
-# agree.
+# agree. {numref}`fig9_glrl_vs_gd` shows the completions of the first two seeds of GD next to
+# GLRL's, with the observed entries in bold.
 
-# %%
+# %% tags=["hide-input"]
 gd_examples = e2.completions[list(e2.alphas).index(cfg.alpha), 0, :2]  # pattern (0, 0)
 panels = [*gd_examples, e2.glrl_completions[0]]
 titles = [f"GD, seed {cfg.seeds[0]}", f"GD, seed {cfg.seeds[1]}", "GLRL"]
-fig, axes = plt.subplots(1, 3, figsize=(10, 3.8))
+fig, axes = plotting.figure(2.9, (1, 3))
 for ax, matrix, title in zip(axes, panels, titles):
     ax.imshow(matrix, cmap="RdBu_r", vmin=-9, vmax=9)
     ax.grid(False)
     for (i, j), value in np.ndenumerate(matrix):
-        ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=9,
+        ax.text(j, i, f"{value:.2f}", ha="center", va="center",
+                color="w" if abs(value) > 5 else "k",
                 fontweight="bold" if e2.masks[0, i, j] else "normal")
     ax.set(xticks=range(3), yticks=range(3), title=title)
-run.figure("fig9_glrl_vs_gd", fig, data={"gd": gd_examples, "glrl": e2.glrl_completions[0]},
-           caption=f"E2 pattern (0, 0) at $\\alpha={cfg.alpha:g}$: observed entries in bold. "
-                   "GD and GLRL agree on them and on the nuclear norm, not on the cross "
-                   "entries.")
+run.figure("fig9_glrl_vs_gd", fig,
+           data={"gd": gd_examples, "glrl": e2.glrl_completions[0]},
+           tolerance=TOLERANCES["fig9_glrl_vs_gd"],
+           caption="GD and GLRL agree on the observed entries and on the nuclear norm, "
+                   "not on the cross entries. E2 pattern (0, 0) at "
+                   f"$\\alpha={cfg.alpha:g}$: observed entries in bold.")
 
 # %% [markdown]
 # **A9 (GD equals GLRL on connected data, not on disconnected data; beyond the paper).** In E1
 # GLRL gives $x=4$ within $10^{-6}$. In E2, for all nine patterns, GLRL's unobserved entries
 # are at most $10^{-6}$ (rounding leaks a tiny part of the top singular vector of a
 # block-diagonal residual into the other block, and GD amplifies it) and its nuclear norm is $N^*$
-# within $10^{-9}$, while GD's cross entries vary from seed to seed (A2).
+# within $10^{-9}$, while GD's cross entries depend on its initialisation (A5 (c)).
 
 # %%
-unobserved = ~e2.masks
-run.claim("A9", "glrl_vs_gd", "E1: |x_GLRL - 4|", abs(e1.glrl_completion[1, 1] - 4), "<=", 1e-6)
-run.claim("A9", "glrl_vs_gd", "E2: max over the 9 patterns of GLRL's largest unobserved entry",
-          np.abs(e2.glrl_completions[unobserved]).max(), "<=", 1e-6)
-run.claim("A9", "glrl_vs_gd", "E2: max over the 9 patterns of | ||W_GLRL||_* - N* |",
-          np.abs(dynamics.nuclear_norm(e2.glrl_completions) - e2.closed_form).max(), "<=", 1e-9)
+for check in experiment.glrl_checks(cfg, e1, e2):
+    run.check(check)
 
 # %% [markdown]
 # ## Consistency checks
 #
-# These rows check the tools and the exact facts the chapter builds on, not the paper's
-# claims; their ids start with C and their statements with "consistency".
+# These rows check the tools, the preconditions and the exact facts the chapter builds on, not
+# the paper's claims; their ids start with C, and they hold in every configuration.
 # - **C1, the solver's certificate.** Every ADMM solve that a claim uses (E1, E2 and the
 #   bounded family of E7) has a certified gap $\|Y\|_*-\langle G,M^*\rangle/\max(1,\|G\|_{\rm
 #   op})$ of at most $10^{-8}$. The Gaussian family has slower solves; its largest gap is in
@@ -900,31 +912,48 @@ run.claim("A9", "glrl_vs_gd", "E2: max over the 9 patterns of | ||W_GLRL||_* - N
 # - **C4, balance (F3).** In E2 at $\alpha=10^{-4}$, $\max|A^\top A-B^\top B|\le10^{-6}$ at the
 #   end. GD conserves the balance only up to $O(\eta^2)$ per step: on E4's ill-conditioned
 #   problem with $\eta=0.05$ the drift is larger, and we show it without asserting it.
+# - **C5, the sampled masks (E7).** No mask with $n\le6$ is connected (a connected pattern on
+#   $4+4$ nodes needs 7 edges), and for every $n\ge7$ the sampled fraction connected is within
+#   three standard errors, $1.5/\sqrt{\text{masks}}$, of the exact probability.
+# - **C6, E2's preconditions.** On the six off-diagonal patterns the rank-1 completion costs at
+#   least 0.5 more nuclear norm than $N^*$, so the two biases differ there; and GD's loss is at
+#   most $10^{-12}$, so its $\|W\|_*$ is that of a completion.
 
 # %%
-gaps = np.concatenate([e1.min_norm.gap, e2.min_norm.gap, bounded.min_norm.gap])
-run.claim("C1", "certified_gap", "consistency: max certified gap of the ADMM solves of E1, E2 "
-          "and E7 (bounded)", gaps.max(), "<=", 1e-8)
+for check in experiment.consistency_checks(cfg, e1, e2, e5, e7):
+    run.check(check)
 run.exploratory("gaussian_certified_gap", "largest certified gap of the ADMM solves of E7 "
                 "(Gaussian family)", gaussian.min_norm.gap.max())
-block_norms = e7.block_norms(bounded)
-closed_vs_admm = np.concatenate([e2.closed_form - e2.min_norm.value,
-                                 (block_norms - bounded.min_norm.value)[complete]])
-run.claim("C2", "closed_form_nuclear_norm", "consistency: max |sum of block nuclear norms - "
-          "ADMM N*| over E2 and E7 complete", np.abs(closed_vs_admm).max(), "<=", 1e-8)
-run.claim("C3", "exact_invariance", "consistency: max |entry| of the zero columns after T "
-          "steps, E5 (a)", e5.zero_columns.max(), "<=", 0)
-run.claim("C3", "exact_invariance", "consistency: max |entry| of the zero rows over the run, "
-          "E5 (b)", e5.zero_rows.max(), "<=", 0)
-run.claim("C3", "exact_invariance", "consistency: max |difference| of the observed block of "
-          "two runs differing in row 0, E5 (c)", e5.block_differences.max(), "<=", 1e-12)
-imbalance = {name: np.abs(a.swapaxes(-1, -2) @ a - b.swapaxes(-1, -2) @ b)
-             for name, a, b in (("E2", e2.run.a[0], e2.run.b[0]),
-                                ("E4", e4.run.a_log[-1, large], e4.run.b_log[-1, large]))}
-run.claim("C4", "balance", f"consistency: max |A^T A - B^T B| at the end, E2, "
-          f"alpha={e2.alphas[0]:g}", imbalance["E2"].max(), "<=", 1e-6)
+drift = np.abs(e4.run.a_log[-1, large].swapaxes(-1, -2) @ e4.run.a_log[-1, large]
+               - e4.run.b_log[-1, large].swapaxes(-1, -2) @ e4.run.b_log[-1, large])
 run.exploratory("balance_drift_e4", f"max |A^T A - B^T B| at the end of E4, "
-                f"alpha={e4.alphas[large]:g}, eta={cfg.learning_rate:g}", imbalance["E4"].max())
+                f"alpha={e4.alphas[large]:g}, eta={cfg.learning_rate:g}", drift.max())
+
+# %% [markdown]
+# ## What holds where
+#
+# `python -m companion sweep connectivity` measures every check above at two scales,
+# $\alpha=10^{-8}$ (the paper's smallest variance) and $10^{-4}$, 20 initialisations each, with
+# one E3 seed per initialisation and 8 masks per size in E7.
+#
+# - **The rank claims** (A1, A3, A7 at the chapter's $\alpha$, and the end of E4 in A4) cover
+#   $\alpha\le10^{-8}$, where the contamination $\alpha^\kappa$ of F7 is below $10^{-6}$. There
+#   they hold on every initialisation. At $\alpha=10^{-4}$, outside that scope, connectivity
+#   alone no longer gives the minimum rank: 72–82% of the connected bounded instances end at
+#   rank 1 instead of at least 90% (A7, every initialisation), E1 misses $x=4$ by up to 0.75
+#   (A1, 12 of 20), and on the one-missing patterns the rank reads 3 while the entry is still
+#   more than $10^{-2}$ from $x^*$ (A3, 19 of 20): F7's $\alpha^\kappa$ decides how small is
+#   small enough.
+# - **The nuclear-norm claims** (A2, and A7 on complete components) hold at both scales: their
+#   bounds are set by $\alpha^2$, not by $\alpha^\kappa$.
+# - **The dynamics** hold at both scales where their bounds follow $\alpha$: the distance to
+#   the saddles (A4, $\alpha^{1/2}$), the stage times and the plateau between them (A6). Read
+#   at the chapter's $\alpha$, the saddles are sharp (loss within $10^{-3}$ of $L(W^*_s)$) only
+#   from $\alpha\le10^{-6}$ on.
+# - **Pattern families.** The claims about E7 cover the bounded family only. With Gaussian
+#   factors (exploratory) the data are worse conditioned, $\kappa$ is smaller, and fewer
+#   connected instances reach rank 1 at $\alpha=10^{-8}$; on the one-missing family, the
+#   pattern with the smallest cofactor needs more than 60 000 steps.
 
 # %% [markdown]
 # ## What this chapter does not reproduce
@@ -938,32 +967,21 @@ run.exploratory("balance_drift_e4", f"max |A^T A - B^T B| at the end of E4, "
 #   ensuring minimum rank", and F7 is our own account of when connected data reach it.
 # - **The gradient-norm panel of the paper's Fig. 3 and the 2-D projections of its Fig. 5.**
 #   The singular values of $A$, $B$ and $W_{\rm aug}$ (its Figs. 3 and 4) are shown here for
-#   E4 only, in panel (c) of `fig4_saddles`.
+#   E4 only, in panel (c) of {numref}`fig4_saddles`.
 # - **"Connected ⇒ minimum rank" as a rule at a fixed $\alpha$.** It holds in most connected
 #   instances, not all, as the transition section reports with this run's numbers.
 
 # %% [markdown]
 # ## Claims
 
-# %%
+# %% tags=["remove-input"]
 run.show_claims()
 
 # %% [markdown]
 # ## References
 #
-# - Z. Bai, J. Zhao, Y. Zhang. *Connectivity Shapes Implicit Regularization in Matrix
-#   Factorization Models for Matrix Completion.* NeurIPS 2024; arXiv
-#   [2405.13721](https://arxiv.org/abs/2405.13721).
-# - Z. Li, Y. Luo, K. Lyu. *Towards Resolving the Implicit Bias of Gradient Descent for Matrix
-#   Factorization: Greedy Low-Rank Learning.* ICLR 2021; arXiv
-#   [2012.09839](https://arxiv.org/abs/2012.09839).
-# - S. Gunasekar, B. Woodworth, S. Bhojanapalli, B. Neyshabur, N. Srebro. *Implicit
-#   Regularization in Matrix Factorization.* NeurIPS 2017; arXiv
-#   [1705.09280](https://arxiv.org/abs/1705.09280).
-# - S. Arora, N. Cohen, W. Hu, Y. Luo. *Implicit Regularization in Deep Matrix
-#   Factorization.* NeurIPS 2019; arXiv [1905.13655](https://arxiv.org/abs/1905.13655).
-# - N. Razin, N. Cohen. *Implicit Regularization in Deep Learning May Not Be Explainable by
-#   Norms.* NeurIPS 2020; arXiv [2005.06398](https://arxiv.org/abs/2005.06398).
+# The papers this chapter cites are listed, each with a link to it, on the book's
+# [references page](../references.md).
 
-# %%
+# %% tags=["remove-cell"]
 run.finish()

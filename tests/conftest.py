@@ -1,5 +1,6 @@
 """Shared fixtures. The chapter-level tests read what `python -m companion book` produced."""
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -31,3 +32,24 @@ def chapter_results(name: str) -> Path:
                     f"{provenance['overrides']}; the tests check plain quick mode: run "
                     f"`python -m companion run {name}`")
     return folder
+
+
+def drawn_frame(chapter: str, config, params: dict) -> dict:
+    """A chapter's sweep contract on a small ``config``: every point of its GRID (on QUICK) and
+    PAPER_GRID (on PAPER) is a valid configuration at its last seed, and the explorable frame at
+    ``config`` draws on an empty figure. Returns the frame."""
+    from importlib import import_module
+
+    from matplotlib.figure import Figure
+
+    settings, experiment = (import_module(f"companion.{chapter}.{name}")
+                            for name in ("config", "experiment"))
+    for grid, mode in ((settings.GRID, settings.QUICK), (settings.PAPER_GRID, settings.PAPER)):
+        assert grid.explore in grid.axes and grid.n_seeds >= 20
+        for point in grid.points():
+            dataclasses.replace(mode, **grid.base, **point, seed=grid.n_seeds - 1, n_seeds=1)
+    frame = experiment.explore_frame(config)
+    fig = Figure(figsize=(7, 4))
+    experiment.draw_frame(fig, frame, params)
+    assert fig.axes
+    return frame

@@ -2,6 +2,7 @@
 
     python -m companion list                           chapters and their parameters
     python -m companion run CHAPTER [--mode paper] [-p name=value ...] [--force] [limits]
+    python -m companion sweep CHAPTER [--mode paper] [--scheduler ADDRESS] [--workers N]
     python -m companion book [--mode quick] [--force] [--no-site] [limits]
     python -m companion bless CHAPTER [CHAPTER ...] --reason "why the figures changed"
                               [--drop CHAPTER/FIGURE ...]
@@ -9,16 +10,22 @@
 It works on the checkout its library was imported from, whatever the working directory, and
 refuses to run from inside another checkout (whose library it would not be running).
 
+``sweep`` evaluates a chapter's checks over its grid of parameters and seeds on Dask (a local
+cluster by default) and writes one table to build/sweeps/CHAPTER/ (see
+``companion.pipeline.sweep``); ``book`` runs every chapter, then every sweep (from the cache)
+and writes a page per chapter of where its claims hold.
+
 Limits: each run is checked, before its kernel starts, against its configuration's estimate of
 memory and time. A run estimated to need more memory than the machine has available
 (``--memory-limit GIB`` to allow more) or more time than its limit is refused. The time limit
 is twice the chapter's budget in quick mode and 12 hours in paper mode; ``--timeout SECONDS``
 changes it, and a run still going at its limit is stopped and fails.
 
-Exit codes: 0 success, 1 a chapter failed (or the book did), 2 bad input (unknown chapter,
-unknown or repeated parameter, wrong type or value, a run over its limits, a bless that cannot
-be done whole, not the caller's checkout), 130 interrupted. Bad input is rejected before any
-kernel starts, and a failure never touches the last good outputs.
+Exit codes: 0 success, 1 a chapter failed (or the book did, or a sweep task), 2 bad input
+(unknown chapter, unknown or repeated parameter, wrong type or value, a run over its limits, a
+bless that cannot be done whole, not the caller's checkout, a grid point that is not a valid
+configuration, a Dask cluster that cannot be used), 130 interrupted. Bad input is rejected
+before any kernel starts, and a failure never touches the last good outputs.
 """
 
 from __future__ import annotations
@@ -33,7 +40,9 @@ from .pipeline.execute import GIB, ChapterFailed, Limits, run_chapter
 from .pipeline.paths import CheckoutError, Paths
 from .pipeline.publish import InvalidPublish, check_files, read_record
 from .pipeline.registry import CHAPTERS, UnknownChapterError, get_chapter
+from .pipeline.robustness import write_robustness_pages
 from .pipeline.site import BookFailed, build_site, run_all
+from .pipeline.sweep import SweepFailed, sweep_all, sweep_chapter
 
 BAD_INPUT, FAILED, INTERRUPTED = 2, 1, 130
 
@@ -82,8 +91,29 @@ def command_run(args, paths: Paths) -> int:
     return 0
 
 
+def command_sweep(args, paths: Paths) -> int:
+    from .pipeline.cluster import Workers  # Dask: only where a sweep may need it
+
+    chapter = get_chapter(args.chapter)
+    with Workers(args.scheduler, args.workers) as workers:
+        outcome = sweep_chapter(chapter, args.mode, paths, workers)
+    if outcome is None:
+        return 0
+    print(outcome.summary(paths))
+    for line in outcome.in_scope_failures:
+        print(f"    fails inside its scope: {line}")
+    if outcome.failed:
+        raise SweepFailed(f"{len(outcome.failed)} of {outcome.tasks} tasks failed:\n"
+                          + "\n".join(outcome.failed))
+    return 0
+
+
 def command_book(args, paths: Paths) -> int:
     run_all(args.mode, args.force, paths, limits_of(args))
+    try:
+        sweep_all(args.mode, paths, CHAPTERS.values())
+    finally:
+        write_robustness_pages(paths)
     if not args.no_site:
         build_site(paths)
         print(f"site: {paths.site / 'index.html'}")
@@ -154,6 +184,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_limits(run)
     run.set_defaults(handler=command_run)
 
+    sweep = commands.add_parser("sweep", help="evaluate a chapter's checks over its grid")
+    sweep.add_argument("chapter")
+    sweep.add_argument("--mode", default="quick", choices=MODES,
+                       help="which grid: GRID (quick) or PAPER_GRID (paper)")
+    sweep.add_argument("--scheduler", metavar="ADDRESS",
+                       help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a "
+                            "local cluster)")
+    sweep.add_argument("--workers", type=int, metavar="N",
+                       help="workers of the local cluster (default: one per core)")
+    sweep.set_defaults(handler=command_sweep)
+
     book = commands.add_parser("book", help="execute every chapter and build the site")
     book.add_argument("--mode", default="quick", choices=MODES)
     book.add_argument("--force", action="store_true", help="re-execute every chapter")
@@ -177,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ParameterError, UnknownChapterError, CheckoutError, regress.BlessRefused) as error:
         print(f"error: {error}", file=sys.stderr)
         return BAD_INPUT
-    except (ChapterFailed, BookFailed, OSError) as error:
+    except (ChapterFailed, BookFailed, SweepFailed, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return FAILED
     except KeyboardInterrupt as error:

@@ -92,6 +92,15 @@ def pin_environment() -> None:
     os.environ.update(pinned_environment())
 
 
+def pin_torch() -> None:
+    """One torch thread and deterministic algorithms: how every chapter kernel and every sweep
+    worker computes (torch reads its thread count at import, but a caller may have changed it)."""
+    import torch
+
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+
+
 def fingerprint() -> dict:
     """What decides the rounding of a run, as the libraries report it after loading.
 

@@ -1,9 +1,38 @@
-"""Plotting helpers shared by chapters: across-seed bands (issue 5, item 7) and network
-diagrams."""
+"""Plotting helpers shared by the chapters: a figure at the book's width, reference lines,
+across-seed bands (median and min-max) and network diagrams."""
 
 from dataclasses import dataclass
 
+import matplotlib
 import numpy as np
+
+
+def figure(height: float, panels=(1, 1), **options):
+    """A figure as wide as the book's style makes every figure (the page's column), ``height``
+    inches tall, and its axes: ``panels`` is a grid shape ``(rows, cols)`` (axes as from
+    ``Figure.subplots``) or a mosaic such as ``"ab;cc"`` (a dict of axes by letter).
+
+    The figure lives outside pyplot, so nothing shows it until the chapter records it: a
+    figure drawn over several cells, with prose between them, is shown once, complete.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(matplotlib.rcParams["figure.figsize"][0], height))
+    if isinstance(panels, str):
+        return fig, fig.subplot_mosaic(panels, **options)
+    return fig, fig.subplots(*panels, **options)
+
+
+def reference_lines(ax, values, labels=(), colors="0.5", axis="y", **line_options) -> None:
+    """A dashed line across ``ax`` at each of ``values`` (horizontal, or vertical with
+    ``axis="x"``): levels, thresholds, predicted times. ``labels`` name them in the legend;
+    ``colors`` is one colour or one per value; ``line_options`` override the dashed grey."""
+    values = np.atleast_1d(values)
+    colors = [colors] * len(values) if isinstance(colors, str) else list(colors)
+    labels = list(labels) + [None] * (len(values) - len(labels))
+    draw = ax.axhline if axis == "y" else ax.axvline
+    for value, color, label in zip(values, colors, labels):
+        draw(value, color=color, label=label, **{"ls": "--", "lw": 0.8, **line_options})
 
 
 @dataclass(frozen=True)
@@ -70,7 +99,7 @@ def network_diagram(ax, roles: list[list[str]], weights: list[np.ndarray], title
     for role in ("signal", "constant"):
         if any(role in layer_roles for layer_roles in roles):
             ax.scatter([], [], s=60, color=ROLE_COLORS[role], edgecolor="k", label=role)
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title)
     ax.set_axis_off()
     ax.margins(0.15)
     role_index = {role: k for k, role in enumerate(ROLE_COLORS)}

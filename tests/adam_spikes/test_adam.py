@@ -60,14 +60,16 @@ def test_instrumented_adam_matches_torch():
 
 
 def test_runs_of_a_batch_do_not_mix():
-    """A run advanced inside a batch of others follows the same run advanced alone."""
+    """A run advanced inside a batch of others, each at its own learning rate, follows the
+    same run advanced alone at that rate."""
     net = small_net()
     starts = torch.stack([net.init(seed) for seed in range(3)])
     options = [adam.AdamOptions((0.9, 0.999), 1e-8), adam.AdamOptions((0.9, 0.95), 0.1),
                adam.AdamOptions((0.9, 0.999), 1e-8, "v_hat")]
-    together = adam.run_adam(net.grad_and_loss, starts, 200, 0.02, options)
+    rates = [0.02, 0.01, 0.03]
+    together = adam.run_adam(net.grad_and_loss, starts, 200, rates, options)
     for run in range(3):
-        alone, = adam.run_adam(net.grad_and_loss, starts[run:run + 1], 200, 0.02,
+        alone, = adam.run_adam(net.grad_and_loss, starts[run:run + 1], 200, rates[run],
                                options[run:run + 1])
         np.testing.assert_allclose(together[run].theta, alone.theta, rtol=0, atol=1e-12)
         np.testing.assert_allclose(together[run].loss, alone.loss, rtol=1e-12)
@@ -267,6 +269,21 @@ def test_fits_recover_known_rates():
     power = polynomial.Trace(steps, 3 * steps ** -2.0, steps, np.empty(0), np.empty(0))
     assert polynomial.fitted_power(power, 100) == pytest.approx(-2.0)
     assert polynomial.sublinear_exponent(4) == -2.0
+    # the flow's own exponent: -2 once lr t >> 1, shallower early on; GD's fit follows it
+    assert polynomial.flow_power(4, 1.0, 1000, 10_000) == pytest.approx(-2.0, abs=1e-2)
+    assert polynomial.flow_power(4, 1e-3, 300, 3000) > -1.5
+    gd = polynomial.gradient_descent(4, 1.0, 3000, 1e-3)
+    assert polynomial.fitted_power(gd, 300) == pytest.approx(
+        polynomial.flow_power(4, 1e-3, 300, 3000), abs=1e-2)
+
+
+def test_episode_rises_measure_each_crossing_against_the_envelope_there():
+    h_hat = np.array([0, 0, 2, 2, 0, 0, 0, 3, 0, 0.0])
+    loss = np.array([4, 1, 1, 10, 5, 2, 1, 1, 100, 1.0])
+    trace = polynomial.Trace(np.ones(10), loss, np.ones(10), np.ones(10), np.ones(10))
+    # episode 1 starts at 2 (envelope max(1, 1) = 1, peak 10 before 7), episode 2 at 7
+    # (envelope max(1, 1) = 1, peak 100 to the end)
+    np.testing.assert_allclose(polynomial.episode_rises(trace, h_hat, envelope_width=2), [1, 2])
 
 
 def test_power_loss_gradient_by_finite_differences():
@@ -329,6 +346,14 @@ def test_spike_detector_on_synthetic_curve():
     for s in found:
         assert s.t_min < s.t_on <= s.t_pk <= s.end
         assert loss[s.t_on] > 1.5 * loss[s.t_min] >= loss[s.t_on - 1]
+        # the rise: increasing at every step from t_rise to the peak, falling just before
+        assert s.t_min <= s.t_rise <= s.t_on
+        assert np.all(np.diff(loss[s.t_rise:s.t_pk + 1]) > 0)
+        assert loss[s.t_rise - 1] >= loss[s.t_rise]
+        # the local baseline decays with the trend: a little above L(t_min), a little below
+        baseline = np.median(loss[s.t_on - 50:s.t_on - 9])
+        assert s.local_amplitude == pytest.approx(loss[s.t_pk] / baseline)
+        assert 0.8 * s.amplitude < s.local_amplitude < s.amplitude
     assert found[1].end > 612  # the 4x bump 12 steps later was merged into the 10x one
     assert spikes.detect_spikes(1e-2 * np.exp(-np.arange(1500) / 400)) == []
 
@@ -341,7 +366,8 @@ def test_crossings_and_warning_scores():
     assert spikes.runs_above(signal, 1.0) == [(1, 2), (5, 7), (9, 9)]
     np.testing.assert_array_equal(spikes.running_max(np.array([1, 3, 2, 0, 0, 0.5]), 2),
                                   [1, 3, 3, 2, 0, 0.5])
-    onset = spikes.Spike(start=60, end=70, t_min=50, t_on=55, t_pk=62, amplitude=4.0)
+    onset = spikes.Spike(start=60, end=70, t_min=50, t_on=55, t_pk=62, amplitude=4.0,
+                         t_rise=56, local_amplitude=4.0)
     index = np.arange(0, 100, 10)  # samples every 10 steps
     score = spikes.warning_score(index, signal, 1.0, [onset])
     assert (score.steps_above, score.episodes) == (6, 3)

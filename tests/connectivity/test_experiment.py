@@ -17,7 +17,6 @@ def test_both_modes_are_valid_and_paper_differs():
 @pytest.mark.parametrize("change", [
     {"alpha": 1e-6},  # not in every sweep
     {"blocks_alphas": (1e-8, 1e-4)},  # not decreasing
-    {"n_seeds": 1},
     {"log_every": 7},  # does not divide trajectory_steps
     {"sweep_sizes": (3, 17)},
 ])
@@ -54,3 +53,54 @@ def test_two_by_two_and_stages_run_and_agree_with_their_predictions():
     e6 = experiment.stages(cfg)
     assert e6.stage_times.shape == (2, 2, 2)
     assert np.all(np.abs(e6.stage_times / e6.predicted[:, None] - 1) <= 0.2)
+
+
+def test_every_grid_point_is_a_valid_configuration():
+    from companion.connectivity.config import GRID, PAPER_GRID
+
+    for grid, mode in ((GRID, QUICK), (PAPER_GRID, PAPER)):
+        for point in grid.points():
+            dataclasses.replace(mode, **grid.base, **point, seed=7, n_seeds=1)
+        assert grid.explore in grid.axes and grid.n_seeds >= 20
+
+
+SMALL = dataclasses.replace(
+    QUICK, n_seeds=1, one_missing_n_seeds=1, one_missing_alphas=(1.0, 1e-6, 1e-8),
+    trajectory_alphas=(1e-4, 1e-6, 1e-8), blocks_alphas=(1e-4, 1e-6, 1e-8),
+    one_missing_steps=2000, trajectory_steps=2000, steps=2000, stages_steps=2000,
+    fit_restarts=1, sweep_sizes=(3, 8, 12), sweep_masks=4, sweep_steps=2000)
+
+
+def test_checks_come_in_the_chapter_order_with_scopes_and_reasons():
+    checks = experiment.checks(SMALL)
+    assert list(dict.fromkeys(check.id for check in checks)) == [
+        *(f"A{n}" for n in range(1, 10)), *(f"C{n}" for n in range(1, 7))]
+    assert all(check.kind == ("consistency" if check.id.startswith("C") else "claim")
+               for check in checks)
+    assert all(check.scope and check.why and type(check.in_scope) is bool for check in checks)
+    assert all(type(check.bound) in (int, float) for check in checks)
+
+
+def test_rank_claims_leave_their_scope_above_the_papers_smallest_scale():
+    e1 = experiment.two_by_two(dataclasses.replace(SMALL, alpha=1e-6))
+    (at_alpha, _) = experiment.connected_checks(dataclasses.replace(SMALL, alpha=1e-6), e1)
+    assert not at_alpha.in_scope
+    (at_alpha, _) = experiment.connected_checks(SMALL, experiment.two_by_two(SMALL))
+    assert at_alpha.in_scope
+
+
+def test_stage_time_bounds_tighten_as_alpha_shrinks():
+    e6 = experiment.stages(SMALL)
+    ratio_bounds = [check.bound for check in experiment.stages_checks(SMALL, e6)][::2]
+    assert ratio_bounds[1] < ratio_bounds[0]
+
+
+def test_explore_frame_is_drawn_on_an_empty_figure():
+    from matplotlib.figure import Figure
+
+    frame = experiment.explore_frame(SMALL)
+    assert frame["rank_one"].shape == frame["min_norm"].shape == (3,)
+    assert frame["outcomes"].shape == (3, 2)
+    fig = Figure()
+    experiment.draw_frame(fig, frame, {"alpha": SMALL.alpha})
+    assert len(fig.axes) == 2

@@ -9,6 +9,7 @@ import torch
 
 from companion.embedding_depth import experiment, lifting, plateaus
 from companion.embedding_depth.config import QUICK
+from conftest import drawn_frame
 
 TINY = dataclasses.replace(
     QUICK, n_train=16, hidden_width=4, depths=(1, 2), bn_depths=(2,), steps=30, log_every=10,
@@ -83,3 +84,33 @@ def test_folds_relu_runs_and_more_data_have_the_fields_the_chapter_reads(task):
     more = experiment.more_data(TINY)
     assert list(more.t_half) == list(TINY.data_sizes)
     assert all(0 < t <= TINY.data_steps for times in more.t_half.values() for t in times)
+
+
+def test_checks_in_order_claims_scoped_and_consistency_apart():
+    checks = experiment.checks(TINY)
+    assert [c.id for c in checks] == ["C1", "C2", "A1", "A1", *["A2"] * 5, *["A3"] * 3,
+                                      *["A4"] * 3, "A5", "A5", "A6", "A6"]
+    for check in checks:
+        assert check.kind == ("consistency" if check.id.startswith("C") else "claim")
+        assert check.why, check.quantity
+        assert check.in_scope if check.kind == "consistency" else check.scope
+    # the plateau claims are stated for the small initialisation only
+    standard = {c.id: c.in_scope for c in experiment.checks(
+        dataclasses.replace(TINY, init_scale=1.0))}
+    assert not (standard["A3"] or standard["A4"] or standard["A6"]) and standard["A1"]
+
+
+@pytest.mark.parametrize("seed", [6, 15])
+def test_newton_solve_converges_where_an_absolute_gradient_tolerance_stalled(seed):
+    """Seeds 6 and 15 stopped at |grad| ~ 2.5e-10: the line search compared losses that differ
+    by rounding. The full step below that level reaches the critical point."""
+    part1 = experiment.exact_lifts(dataclasses.replace(QUICK, seed=seed))
+    critical, _, *exact = experiment.exactness_checks(QUICK, part1)
+    assert critical.passed and all(c.passed for c in exact)
+    assert part1.checks["(a) generic"].shallow.grad_norm < 1e-14
+
+
+def test_grids_give_valid_configurations_and_a_drawable_frame():
+    frame = drawn_frame("embedding_depth", TINY, {"init_scale": TINY.init_scale})
+    assert set(frame) == {"steps", "l_lin", "loss plain L=1", "N plain L=1", "loss plain L=2",
+                          "N plain L=2", "loss BN L=2", "N BN L=2"}

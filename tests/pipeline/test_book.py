@@ -1,14 +1,16 @@
-"""The trust pages: reproduction status and execution report, and the time-budget rule."""
+"""The trust pages: reproduction status, execution report and the intro's chapter table; the
+claims tables and verdicts they share; the time-budget rule."""
 
 import json
+import re
 
 import pytest
 
 from companion.pipeline import site as book
+from companion.pipeline import tables
 from companion.pipeline.registry import CHAPTERS
 from companion.pipeline.execute import Execution
 from companion.pipeline.paths import Paths
-from companion.pipeline.tables import claims_tables
 
 
 def write_claims(paths: Paths, chapter: str, passed: list[bool]) -> None:
@@ -20,38 +22,74 @@ def write_claims(paths: Paths, chapter: str, passed: list[bool]) -> None:
         {"chapter": chapter, "mode": "quick", "seed": 0, "claims": claims,
          "exploratory": [{"name": "tail", "statement": "not asserted", "value": 0.9}]}))
     (folder / "provenance.json").write_text(json.dumps(
-        {"commit": "0123456789abcdef", "dirty": True, "device": "cpu: test"}))
+        {"commit": "0123456789abcdef", "dirty": True, "device": "cpu: test",
+         "executed_at": "2026-01-02 03:04 UTC", "python": "3.11.7",
+         "versions": {"torch": "2.13.0", "numpy": "2.4.6"}}))
 
 
-def test_status_page_reports_each_verdict_and_every_failed_claim(tmp_path):
+def test_status_page_opens_with_a_summary_and_reports_every_failed_claim(tmp_path):
     paths = Paths(tmp_path)
     assert book.status_page(paths).count("Not run yet.") == len(CHAPTERS)
     first, last = list(CHAPTERS)[0], list(CHAPTERS)[-1]
     write_claims(paths, first, [True, True])
     write_claims(paths, last, [True, False])
-    sections = book.status_page(paths).split("\n## ")
-    assert "**Verdict: reproduced** (2 of 2 checks pass)" in sections[1]
+    summary, *sections = book.status_page(paths).split("\n## ")
+    assert summary.count("<tr>") == len(CHAPTERS) + 1  # the header and one row per chapter
+    assert ">reproduced</span>" in summary and ">partly reproduced</span>" in summary
+    assert '<td data-label="Failing claims">A2</td>' in summary
+    assert "**Verdict: reproduced** (2 of 2 checks pass)" in sections[0]
     assert "**Verdict: partly reproduced** (1 of 2 checks pass)" in sections[-1]
-    assert sections[-1].count("**FAIL**") == 1 and "**FAIL**" not in sections[1]
-    assert "(dirty tree)" in sections[1] and "deliberately not asserted" in sections[1]
+    assert "Failing checks (1):" in sections[-1] and "Failing checks" not in sections[0]
+    assert sections[-1].count(">FAIL</span>") == 2  # among the failing, and among all checks
+    assert "(dirty tree)" in sections[0] and "deliberately not asserted" in sections[0]
 
 
-def test_a_pipe_in_a_statement_stays_inside_its_table_cell():
-    """|x - y| in a statement must not split the row: every row keeps the header's cells."""
-    claims = [{"claim_id": "A1", "name": "n", "statement": "max |f - g| over lifts",
-               "value": 1e-15, "op": "<", "bound": 1e-12, "passed": True}]
-    rows = claims_tables(claims, [{"name": "e", "statement": "|t_s / t^_s - 1|", "value": 0.1}])
-    claims_table, exploratory_table = rows[:rows.index("")], rows[rows.index("") + 3:]
-    for header, _, *body in (claims_table, exploratory_table):
-        assert len(body) == 1
-        assert body[0].replace("\\|", "").count("|") == header.count("|")
+def test_claims_tables_escape_statements_and_put_claims_in_order():
+    """``_``, ``*``, ``|`` and ``<`` in a statement stay literal text; rows follow the claim
+    ids (A2 before A10), each with its four labelled cells."""
+    claims = [{"claim_id": cid, "name": "snake_name", "statement": "max_t |x_t - x*| < y",
+               "value": 1e-15, "op": "<=", "bound": 1e-12, "passed": cid != "A2"}
+              for cid in ("A10", "C1", "A2")]
+    table = tables.claims_table(claims)
+    rows = table.split("<tr")[2:]
+    assert [re.search(r"<strong>(\w+)</strong>", row).group(1) for row in rows] == \
+        ["A2", "A10", "C1"]
+    assert all(row.count("<td data-label=") == 4 for row in rows)
+    assert "<code>max_t |x_t - x*| &lt; y</code>" in table
+    assert '<span class="number">1e-15</span> ≤ <span class="number">1e-12</span>' in table
+    assert "snake_<wbr>name" in table
+    assert 'class="claim-fail"' in rows[0] and ">FAIL</span>" in rows[0]
 
 
-@pytest.mark.parametrize("passed,expected", [
-    ([True], "reproduced"), ([True, False], "partly reproduced"),
-    ([False, False], "not reproduced"), ([], "no claims recorded")])
-def test_verdict(passed, expected):
-    assert book.verdict([{"passed": p} for p in passed]) == expected
+def test_exploratory_values_are_folded_under_the_claims():
+    lines = tables.claims_tables([], [{"name": "e", "statement": "|t_s / t^_s - 1|",
+                                       "value": 0.1}])
+    assert lines[2].startswith(":::{dropdown} Exploratory: 1 quantities")
+    assert "<code>|t_s / t^_s - 1|</code>" in lines[3] and lines[4] == ":::"
+
+
+def test_the_verdict_box_says_what_fails_and_how_the_run_was_made():
+    claims = {"mode": "quick", "claims": [{"claim_id": "A1", "passed": True},
+                                          {"claim_id": "A3", "passed": False}]}
+    provenance = {"executed_at": "2026-01-02 03:04 UTC", "device": "cpu: test",
+                  "commit": "0123456789abcdef", "dirty": False}
+    box = tables.verdict_admonition(claims, provenance, 41.6, "../../downloads/x")
+    assert box.splitlines()[:2] == [":::{admonition} Verdict: partly reproduced",
+                                    ":class: warning"]
+    assert "1 of 2 checks pass (A3 fail): quick mode, executed 2026-01-02 03:04 UTC in 42 s" \
+        in box
+    assert 'href="../../downloads/x/claims.json"' in box and box.endswith(":::")
+
+
+def test_the_intro_table_cites_each_chapters_papers_and_shows_its_verdict(tmp_path):
+    paths = Paths(tmp_path)
+    (tmp_path / "references.bib").write_text(
+        "@misc{a2020, title={A}, keywords={%s}}\n@misc{b2021, title={B}}\n" % list(CHAPTERS)[0])
+    write_claims(paths, list(CHAPTERS)[0], [True])
+    _, _, header, _, first, *others, _ = book.chapter_table(paths)
+    assert header.startswith("| Chapter | Verdict |")
+    assert ">reproduced</span>" in first and "{cite:t}`a2020`" in first
+    assert all(">not run yet</span>" in row and "cite" not in row for row in others)
 
 
 def test_report_page_compares_wall_time_with_budget(tmp_path):
@@ -62,6 +100,29 @@ def test_report_page_compares_wall_time_with_budget(tmp_path):
     assert "| incremental_rank | quick | – | executed | 30.0 | 60 | yes |" in page
     assert "| embedding_depth | quick | – | cached | 90.0 | 60 | over, within 2× |" in page
     assert "| adam_spikes | quick | – | failed |" in page
+
+
+def test_report_page_gives_date_commit_versions_and_files_of_each_published_run(tmp_path):
+    paths = Paths(tmp_path)
+    write_claims(paths, "incremental_rank", [True])
+    page = book.report_page([Execution("incremental_rank", "quick", "cached", 30.0, 60, "k")],
+                            paths)
+    assert "| incremental_rank | quick | cpu: test | cached | 30.0 | 60 | yes |" in page
+    assert ("| incremental_rank | 2026-01-02 03:04 UTC | `0123456789` | Python 3.11.7, "
+            "torch 2.13.0, numpy 2.4.6 | ") in page
+    assert '<a href="../../downloads/incremental_rank/provenance.json">' in page
+
+
+def test_downloads_hold_each_chapters_notebook_source_and_results(tmp_path):
+    paths = Paths(tmp_path)
+    chapter = list(CHAPTERS)[0]
+    write_claims(paths, chapter, [True])
+    paths.execution_record(chapter).write_text("{}")
+    paths.source(chapter).parent.mkdir(parents=True)
+    paths.source(chapter).write_text("# source")
+    book.stage_downloads(paths)
+    staged = sorted(str(p.relative_to(paths.downloads)) for p in paths.downloads.rglob("*.*"))
+    assert staged == [f"{chapter}.py", f"{chapter}/claims.json", f"{chapter}/provenance.json"]
 
 
 def test_quick_chapter_over_twice_its_budget_fails_the_build(tmp_path, monkeypatch):

@@ -32,7 +32,7 @@ from companion.pipeline import paths as paths_module
 from companion.pipeline.execute import PAPER_TIMEOUT_S, Limits, chapter_lock, time_limit
 from companion.pipeline.paths import EXECUTION_RECORD, CheckoutError, Paths
 from conftest import ROOT
-from .toy_chapter import TOY, TOYS, executed_toy_root, fingerprint
+from .toy_chapter import TOY, TOYS, command_line, executed_toy_root, fingerprint
 
 TESTS = Path(__file__).parent
 UNTOUCHED = ("The last good outputs (book/chapters/toy.ipynb, build/results/toy/) are "
@@ -66,16 +66,7 @@ def toy(toy_repo) -> Paths:
 def cli(toy, monkeypatch, capsys):
     """``python -m companion ...`` in this process, on the toy root with the toy chapters:
     returns the exit code, stdout and stderr."""
-    for name, chapter in TOYS.items():
-        monkeypatch.setitem(registry.CHAPTERS, name, chapter)
-    monkeypatch.setattr(Paths, "checkout", classmethod(lambda cls, caller: toy))
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = cli_module.main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
+    return command_line(toy, TOYS, monkeypatch, capsys)
 
 
 @pytest.fixture
@@ -313,6 +304,7 @@ def book_cli(monkeypatch, capsys):
 
 FINITE = "must be a finite number, got"
 SEEDS = "seeds must lie in [0, 2**32)"
+ADAM_SEEDS = registry.CHAPTERS["adam_spikes"].quick.n_seeds
 
 
 @pytest.mark.parametrize("args,message", [
@@ -323,13 +315,13 @@ SEEDS = "seeds must lie in [0, 2**32)"
     (["incremental_rank", "-p", "alpha_sweep=1e-2,nan,1e-6"],
      f"parameter 'alpha_sweep' {FINITE} nan"),
     (["adam_spikes", "-p", f"seed={2**64}"],
-     f"bad value for chapter 'adam_spikes': {SEEDS}: seed={2**64}, n_seeds=3"),
+     f"bad value for chapter 'adam_spikes': {SEEDS}: seed={2**64}, n_seeds={ADAM_SEEDS}"),
     (["incremental_rank", "-p", "seed=-1"],
      f"bad value for chapter 'incremental_rank': {SEEDS}: seed=-1, n_seeds=3"),
     (["embedding_depth", "-p", "seed=-1"],
      f"bad value for chapter 'embedding_depth': {SEEDS}: seed=-1, n_seeds=2"),
     (["adam_spikes", "-p", "seed=-1"],
-     f"bad value for chapter 'adam_spikes': {SEEDS}: seed=-1, n_seeds=3"),
+     f"bad value for chapter 'adam_spikes': {SEEDS}: seed=-1, n_seeds={ADAM_SEEDS}"),
     (["incremental_rank", "-p", "seed=4294967295"],
      f"bad value for chapter 'incremental_rank': {SEEDS}: seed=4294967295, n_seeds=3"),
     (["incremental_rank", "-p", "learning_rate=1", "-p", "seed=x", "-p", "seed=1"],

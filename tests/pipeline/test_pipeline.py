@@ -5,6 +5,7 @@ book's own outputs; it uses the same recorder API (`companion.pipeline.record.st
 real chapters.
 """
 
+import json
 import shutil
 import time
 
@@ -12,7 +13,7 @@ import pytest
 
 from companion.params import ParameterError
 from companion.pipeline.execute import ChapterFailed, run_chapter
-from .toy_chapter import TOY, executed_toy_root, fingerprint
+from .toy_chapter import TOY, command_line, executed_toy_root, fingerprint
 
 
 @pytest.fixture(scope="module")
@@ -67,4 +68,17 @@ def test_override_changes_outputs_and_provenance(toy_root):
     provenance = (toy_root.results(TOY.name) / "provenance.json").read_text()
     assert '"slope": 2.5' in provenance
     assert "python -m companion run toy --mode quick -p slope=2.5" in provenance
+    run_chapter(TOY, paths=toy_root)
+
+
+def test_a_tuple_parameter_from_the_command_line_reaches_the_kernel(toy_root, monkeypatch,
+                                                                    capsys):
+    """papermill writes parameters into the notebook as Python source: the tuple of
+    ``-p sigmas=1,0.7,0.4`` must arrive as that tuple, not as the string of its repr."""
+    cli = command_line(toy_root, {TOY.name: TOY}, monkeypatch, capsys)
+    code, _, err = cli("run", "toy", "-p", "sigmas=1,0.7,0.4")
+    assert code == 0, err
+    provenance = json.loads((toy_root.results(TOY.name) / "provenance.json").read_text())
+    assert provenance["config"]["sigmas"] == provenance["overrides"]["sigmas"] == [1, 0.7, 0.4]
+    assert provenance["command"].endswith("-p sigmas=1.0,0.7,0.4")
     run_chapter(TOY, paths=toy_root)

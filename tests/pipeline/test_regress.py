@@ -125,6 +125,18 @@ def test_image_gate_catches_a_change_the_data_gate_cannot_see(tmp_path):
     assert regress.compare_portable("line", tmp_path / "run", tmp_path / "base") == []
 
 
+def test_a_figure_redrawn_at_another_size_fails_the_image_gate(tmp_path):
+    write_figure(tmp_path / "base", "line", 1.0)
+    write_figure(tmp_path / "run", "line", 1.0)
+    fig, ax = plt.subplots(figsize=(6, 2))
+    ax.plot([0, 1], [0, 1])
+    fig.savefig(tmp_path / "run" / "line.png", metadata=PNG_METADATA)
+    plt.close(fig)
+    (problem,) = regress.compare_exact("line", tmp_path / "run", tmp_path / "base",
+                                       tmp_path / "work")
+    assert problem.startswith("line.png: Image sizes do not match"), problem
+
+
 def test_shape_and_missing_arrays_are_reported(tmp_path):
     write_figure(tmp_path / "base", "line", 1.0)
     (tmp_path / "run").mkdir()

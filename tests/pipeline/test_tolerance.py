@@ -114,13 +114,30 @@ def test_declarations_round_trip_through_json(tmp_path):
         Trajectory()
 
 
-def test_run_figure_saves_the_declarations_and_refuses_unknown_arrays(tmp_path):
-    import matplotlib.pyplot as plt
+def test_patterns_give_each_array_the_class_of_the_first_that_matches():
+    declared = {"loss_beta2_*": Exact(), "loss_*": Rounding(1e-12), "steps": Exact(rtol=0)}
+    classes = tolerance.resolve(declared, ["loss_Adam_min", "loss_beta2_0.9_max", "steps"])
+    assert classes == {"loss_Adam_min": Rounding(1e-12), "loss_beta2_0.9_max": Exact(),
+                       "steps": Exact(rtol=0)}
 
+
+def test_every_array_must_be_declared_and_every_pattern_used():
+    with pytest.raises(ValueError, match=r"arrays without a class \['y'\]"):
+        tolerance.resolve({"x": Exact()}, ["x", "y"])
+    with pytest.raises(ValueError, match=r"patterns that match no array \['z\*'\]"):
+        tolerance.resolve({"x": Exact(), "z*": Exact()}, ["x"])
+
+
+def test_run_figure_saves_the_declarations_and_refuses_unknown_arrays(tmp_path):
+    from companion import plotting
+    from companion.pipeline.style import apply_style
+
+    apply_style()
     run = Run(get_chapter("incremental_rank"), "quick", {}, tmp_path)
-    run.figure("fig", plt.figure(), data={"x": [1, 2], "y": [3, 4]},
-               tolerance={"x": Exact(), "y": Rounding(1e-12)})
+    run.figure("fig", plotting.figure(2.0)[0], data={"x": [1, 2], "y": [3, 4]},
+               tolerance={"x": Exact(), "y": Rounding(1e-12)}, caption="A figure.")
     assert json.loads((tmp_path / "fig.tolerance.json").read_text())["y"] == {
         "class": "rounding", "bound": 1e-12}
-    with pytest.raises(ValueError, match=r"arrays it does not have: \['z'\]"):
-        run.figure("fig", plt.figure(), data={"x": [1]}, tolerance={"z": Exact()})
+    with pytest.raises(ValueError, match=r"figure 'fig': .*patterns that match no array"):
+        run.figure("fig", plotting.figure(2.0)[0], data={"x": [1]},
+                   tolerance={"x": Exact(), "z": Exact()}, caption="A figure.")

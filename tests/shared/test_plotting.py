@@ -84,3 +84,27 @@ def test_network_diagram_of_a_lift_draws_one_edge_per_nonzero_weight():
     assert drawn["widths"].tolist() == [2, 3, 5, 1]
     assert drawn["edges"].tolist() == [6, 3, 5]
     assert drawn["roles"].tolist() == [0, 0, 1, 1, 1, 3, 3, 3, 4, 4, 2]
+
+
+def test_figure_is_as_wide_as_the_style_and_outside_pyplot():
+    from companion.plotting import figure
+
+    with matplotlib.rc_context({"figure.figsize": (7.5, 2.0)}):
+        fig, axes = figure(4.0, (2, 1))
+        _, mosaic = figure(3.0, "ab;cc")
+    assert tuple(fig.get_size_inches()) == (7.5, 4.0) and axes.shape == (2,)
+    assert sorted(mosaic) == ["a", "b", "c"]
+    assert not plt.get_fignums(), "a figure of the book is never shown by pyplot"
+
+
+def test_reference_lines_are_one_dashed_line_per_value_named_in_the_legend():
+    from companion.plotting import reference_lines
+
+    fig, ax = plt.subplots()
+    reference_lines(ax, [1.0, 0.5], ["one", "half"], ["C1", "C2"])
+    reference_lines(ax, 3.0, axis="x", ls=":")
+    plt.close(fig)
+    one, half, vertical = ax.get_lines()
+    assert one.get_ydata()[0] == 1.0 and one.get_label() == "one" and one.get_color() == "C1"
+    assert half.get_linestyle() == "--" and vertical.get_xdata()[0] == 3.0
+    assert vertical.get_linestyle() == ":" and vertical.get_label().startswith("_")

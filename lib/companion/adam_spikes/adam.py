@@ -49,7 +49,8 @@ class AdamOptions:
 
 class InstrumentedAdam:
     """``torch.optim.Adam`` on a batch of flat float64 vectors (the rows of ``theta``), each run
-    with its own :class:`AdamOptions`, with ``m``, ``v_hat`` and ``P_t`` exposed.
+    with its own :class:`AdamOptions` (and learning rate, if ``lr`` is a list), with ``m``,
+    ``v_hat`` and ``P_t`` exposed.
 
     ``m_t = b1 m + (1-b1) g``, ``v_t = b2 v + (1-b2) g^2``,
     ``theta -= lr * m_hat_t / (sqrt(v_hat_t) + eps)``. The operations and their order copy
@@ -68,11 +69,14 @@ class InstrumentedAdam:
       Part C): the applied ``v_hat`` never decreases, so ``P_t`` never grows.
     """
 
-    def __init__(self, theta: torch.Tensor, lr: float, options: list[AdamOptions]):
+    def __init__(self, theta: torch.Tensor, lr: float | list[float], options: list[AdamOptions]):
         if len(options) != len(theta):
             raise ValueError(f"{len(theta)} runs need as many options, got {len(options)}")
+        self.lrs = [float(lr)] * len(options) if np.ndim(lr) == 0 else [float(x) for x in lr]
+        if len(self.lrs) != len(theta):
+            raise ValueError(f"{len(theta)} runs need as many learning rates, got {len(self.lrs)}")
         self.theta = theta.detach().clone()
-        self.lr, self.options = lr, options
+        self.options = options
         self.beta1, self.beta2, self.eps = (self._per_run([o.betas[0] for o in options]),
                                             self._per_run([o.betas[1] for o in options]),
                                             self._per_run([o.eps for o in options]))
@@ -97,7 +101,8 @@ class InstrumentedAdam:
         self.v.mul_(self.beta2).addcmul_((1 - self.beta2) * grad, grad)
         bias_corrections = [(1 - o.betas[0] ** float(self.t), 1 - o.betas[1] ** float(self.t))
                             for o in self.options]
-        step_size = self._per_run([-self.lr / first for first, _ in bias_corrections])
+        step_size = self._per_run([-lr / first for lr, (first, _) in
+                                   zip(self.lrs, bias_corrections)])
         bias_correction2 = self._per_run([second for _, second in bias_corrections])
         root2 = self._per_run([second ** 0.5 for _, second in bias_corrections])
         torch.maximum(self.v_max, torch.where(self.max_of_v_hat, self.v / bias_correction2,
@@ -131,12 +136,12 @@ class AdamTrajectory:
         return np.arange(1, len(self.loss) + 1)
 
 
-def run_adam(grad_and_loss, starts: torch.Tensor, steps: int, lr: float,
+def run_adam(grad_and_loss, starts: torch.Tensor, steps: int, lr: float | list[float],
              options: list[AdamOptions], keep_state=True) -> list[AdamTrajectory]:
-    """Full-batch Adam for ``steps`` steps from each row of ``starts`` with its options, all
-    runs at once (``grad_and_loss`` maps (runs, P) to gradients and losses); one trajectory per
-    run, recording the loss, and the state of the runs ``keep_state`` selects (all, none, or
-    one bool per run)."""
+    """Full-batch Adam for ``steps`` steps from each row of ``starts`` with its options (and its
+    learning rate, where ``lr`` is a list), all runs at once (``grad_and_loss`` maps (runs, P)
+    to gradients and losses); one trajectory per run, recording the loss, and the state of the
+    runs ``keep_state`` selects (all, none, or one bool per run)."""
     adam = InstrumentedAdam(starts, lr, options)
     kept = torch.from_numpy(np.flatnonzero(np.broadcast_to(keep_state, len(options))))
     rows = {name: [] for name in ("loss", "theta", "grad", "v_hat", "precond")}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .adam import momentum_factor
-from .spikes import running_max
+from .spikes import running_max, runs_above
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,13 @@ def fitted_log_slope(trace: Trace, x_low: float, x_high: float) -> float:
     return float(np.polyfit(trace.steps[keep], np.log(trace.loss[keep]), 1)[0])
 
 
+def flow_power(k: int, lr: float, first_step: int, last_step: int) -> float:
+    """:func:`fitted_power` of the gradient flow's loss over steps ``first_step..last_step``:
+    the exponent a run of that length can show (``-k/(k-2)`` only once ``lr t >> 1``)."""
+    t = np.arange(first_step, last_step + 1)
+    return float(np.polyfit(np.log(t), np.log(gradient_flow(t - 1, k, lr) ** k / k), 1)[0])
+
+
 def fitted_power(trace: Trace, first_step: int) -> float:
     """Least-squares slope of ``ln L`` against ``ln t`` from ``first_step`` to the end."""
     keep = trace.steps >= first_step
@@ -169,6 +176,15 @@ class QuadraticSpike:
     t_jump: int  # first index after t_cross with g^2 > v_hat: the gradient takes over v_hat
     t_decay: int  # first index with g^2 / v_hat < 1e-3: the pure-decay phase begins
     log10_amplitude: float  # log10(L(t_pk) / envelope(t_env_min))
+
+
+def episode_rises(trace: Trace, h_hat: np.ndarray, envelope_width: int = 10) -> np.ndarray:
+    """Per episode of ``h_hat > 1``: log10 of the loss peak before the next episode over the
+    ``envelope_width``-step envelope at its start. Part A's spike, cycle after cycle."""
+    starts = [first for first, _ in runs_above(h_hat, 1.0)]
+    envelope = running_max(trace.loss, envelope_width)
+    return np.array([np.log10(trace.loss[a:b].max() / envelope[a])
+                     for a, b in zip(starts, starts[1:] + [len(h_hat)])])
 
 
 def quadratic_spike(trace: Trace, lr: float, beta1: float, curvature: float,

@@ -135,6 +135,8 @@ class Spike:
     t_on: int  # first index after t_min with L > fall x L(t_min): the onset
     t_pk: int  # argmax L in the episode
     amplitude: float  # L(t_pk) / L(t_min)
+    t_rise: int  # first index of the monotone rise that ends at the peak
+    local_amplitude: float  # L(t_pk) over the median L of [t_on - 50, t_on - 10]: the baseline
 
 
 def detect_spikes(loss: np.ndarray, first: int = 100, rise: float = 3.0, fall: float = 1.5,
@@ -145,7 +147,9 @@ def detect_spikes(loss: np.ndarray, first: int = 100, rise: float = 3.0, fall: f
     after the initial transient) and ends when ``L < fall x`` the running minimum; an episode
     starting within ``merge`` steps of the previous end is merged into it. The running minimum
     is over the whole past, so the detector suits a loss that trends down (the network); a loss
-    that climbs for good after one spike (the 1-D problems) gives one endless episode.
+    that climbs for good after one spike (the 1-D problems) gives one endless episode. An
+    episode's ``local_amplitude`` measures its peak against the loss shortly before its onset,
+    so a loss that chatters for hundreds of steps is not measured against its deepest dip.
     """
     running_min = np.minimum.accumulate(loss)
     episodes: list[list[int]] = []
@@ -166,9 +170,18 @@ def detect_spikes(loss: np.ndarray, first: int = 100, rise: float = 3.0, fall: f
         t_pk = start + int(np.argmax(loss[start:end + 1]))
         t_min = previous_end + int(np.argmin(loss[previous_end:t_pk + 1]))
         t_on = t_min + int(np.argmax(loss[t_min:t_pk + 1] > fall * loss[t_min]))
-        spikes.append(Spike(start, end, t_min, t_on, t_pk, loss[t_pk] / loss[t_min]))
+        baseline = np.median(loss[max(t_on - 50, 0):max(t_on - 9, 1)])
+        spikes.append(Spike(start, end, t_min, t_on, t_pk, loss[t_pk] / loss[t_min],
+                            rise_start(loss, t_pk), loss[t_pk] / baseline))
         previous_end = end
     return spikes
+
+
+def rise_start(loss: np.ndarray, t_pk: int) -> int:
+    """The first index of the monotone rise that ends at ``t_pk``: the loss grows at every step
+    from there to the peak. Unlike ``t_min``, it does not wander in a flat, wiggly valley."""
+    falls = np.flatnonzero(np.diff(loss[:t_pk + 1]) <= 0)
+    return int(falls[-1]) + 1 if len(falls) else 0
 
 
 def running_max(values: np.ndarray, width: int) -> np.ndarray:

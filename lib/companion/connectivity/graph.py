@@ -13,6 +13,7 @@ observation is an *isolated node*. The paper's Fig. 1 splits patterns into three
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 from math import comb
@@ -75,13 +76,17 @@ def connected_masks(dim: int) -> np.ndarray:
     return rows.all(axis=1) & columns.all(axis=1)
 
 
+@functools.cache
 def exact_connected_fraction(dim: int) -> np.ndarray:
     """P(connected) for a uniformly random mask with n observed entries, n = 0 .. dim^2,
-    by enumerating every mask."""
+    by enumerating every mask; once per process (a sweep asks for it at every grid point), so
+    the array is read-only."""
     connected = connected_masks(dim)
     sizes = np.array([bin(code).count("1") for code in range(len(connected))])
     counts = np.bincount(sizes[connected], minlength=dim * dim + 1)
-    return counts / np.array([comb(dim * dim, n) for n in range(dim * dim + 1)])
+    fraction = counts / np.array([comb(dim * dim, n) for n in range(dim * dim + 1)])
+    fraction.flags.writeable = False
+    return fraction
 
 
 def random_mask(rng: np.random.Generator, dim: int, n_observed: int) -> np.ndarray:

@@ -349,31 +349,43 @@ def f4_block(cert: Certificate, eps: float, activation: str, c0: float) -> torch
 # --------------------------------------------------------------------------------------------
 # Finding the shallow local minimum (Part 1, base (a))
 # --------------------------------------------------------------------------------------------
+LOSS_ROUNDING = 1e3 * torch.finfo(torch.float64).eps
+"""Relative change of R below which a float64 loss comparison is rounding noise (a mean of
+O(100) squared residuals carries ~100 ulps of rounding)."""
+
+
 def saddle_free_newton(loss_fn, theta0: torch.Tensor, max_iter: int = 60,
-                       grad_tol: float = 1e-13) -> tuple[torch.Tensor, list[float]]:
+                       step_rtol: float = 1e-12) -> tuple[torch.Tensor, list[float]]:
     """Saddle-free Newton: step ``-V |Lambda|^{-1} V^T g`` with backtracking (Part 1, base (a)).
 
     Replacing the Hessian's eigenvalues by their moduli makes every step a descent direction,
     so the iteration is repelled by saddles and converges quadratically to a local minimum.
     Eigenvalues below 1e-12 of the largest modulus are floored there to keep the step finite.
-    Returns the last point and the gradient norm at each iterate.
+
+    Converged when the step is below ``step_rtol`` of ``|theta|``: the distance to the critical
+    point in the metric of the curvature, which does not depend on the loss's scale as a
+    gradient level does. Backtracking compares losses, so it only runs while the predicted
+    decrease ``g^T |H|^{-1} g / 2`` is above the rounding of R; below it the full step is taken
+    (a comparison there is noise, and would stall the iteration short of the critical point).
+    Returns the last point and the relative step ``|step| / |theta|`` at each iterate.
     """
     theta = theta0.detach().clone()
-    norms = []
+    relative_steps = []
     for _ in range(max_iter):
         g = grad(loss_fn)(theta)
-        norms.append(float(g.norm()))
-        if norms[-1] < grad_tol:
-            break
         # eigh reads one triangle only, so this needs no symmetrising (spectra.dense_hessian)
         lam, vecs = torch.linalg.eigh(hessian(loss_fn)(theta))
         modulus = lam.abs().clamp_min(1e-12 * float(lam.abs().max()))
         step = -vecs @ ((vecs.T @ g) / modulus)
+        relative_steps.append(float(step.norm() / theta.norm()))
+        if relative_steps[-1] < step_rtol:
+            break
         current, t = float(loss_fn(theta)), 1.0
-        while float(loss_fn(theta + t * step)) > current and t > 1e-10:
+        resolvable = -0.5 * float(g @ step) > LOSS_ROUNDING * abs(current)
+        while resolvable and float(loss_fn(theta + t * step)) > current and t > 1e-10:
             t *= 0.5
         theta = theta + t * step
-    return theta, norms
+    return theta, relative_steps
 
 
 # --------------------------------------------------------------------------------------------

@@ -37,9 +37,10 @@ from pathlib import Path
 from ..numerics import pinned_environment
 from ..params import ParameterError
 from ..progress import PROGRESS_ENV
-from .paths import RESULTS_ENV, Paths
+from .paths import DOWNLOADS_FROM_CHAPTER_PAGE, RESULTS_ENV, Paths
 from .publish import InvalidPublish, check_files, publish, read_record
 from .registry import Chapter, make_config
+from .tables import verdict_admonition
 
 BUDGET_FACTOR = 2.0  # a quick run over this many times its budget has failed
 PAPER_TIMEOUT_S = 12 * 3600.0  # paper mode: the longest chapter is estimated at a few hours
@@ -94,14 +95,21 @@ def cache_key(chapter: Chapter, mode: str, overrides: dict, paths: Paths) -> str
     The chapter source, every file of the library, the mode, the parameters and the lock file
     of pinned versions: change any of them and the chapter runs again.
     """
-    digest = hashlib.sha256()
-    library = sorted(paths.library.rglob("*.py"))
-    for path in [paths.source(chapter.name), *library, paths.lock_file]:
-        digest.update(str(paths.relative(path)).encode())
-        digest.update(path.read_bytes() if path.exists() else b"<missing>")
+    digest = content_digest(paths, paths.source(chapter.name))
     digest.update(json.dumps({"mode": mode, "overrides": overrides}, sort_keys=True,
                              default=list).encode())
     return digest.hexdigest()
+
+
+def content_digest(paths: Paths, *sources: Path):
+    """SHA-256 (a hashlib object, to add to) of ``sources``, every file of the library and the
+    lock file, each by its path and content: what any computation of the book depends on."""
+    digest = hashlib.sha256()
+    library = sorted(paths.library.rglob("*.py"))
+    for path in [*sources, *library, paths.lock_file]:
+        digest.update(str(paths.relative(path)).encode())
+        digest.update(path.read_bytes() if path.exists() else b"<missing>")
+    return digest
 
 
 def time_limit(chapter: Chapter, mode: str, limits: Limits) -> tuple[float, str]:
@@ -301,7 +309,7 @@ def _run_kernel(chapter: Chapter, mode: str, overrides: dict, time_allowed: tupl
         try:
             papermill.execute_notebook(
                 str(source), str(staged_notebook),
-                parameters={"mode": mode, "overrides": overrides},
+                parameters={"mode": mode, "overrides": as_kernel_parameters(overrides)},
                 kernel_name="python3", cwd=str(paths.root), progress_bar=False,
                 # one deadline for the whole notebook: each cell gets what is left of it
                 timeout_func=lambda cell: max(deadline - time.monotonic(), 0.1),
@@ -325,8 +333,17 @@ def _run_kernel(chapter: Chapter, mode: str, overrides: dict, time_allowed: tupl
     if missing:
         raise ChapterFailed(f"chapter '{chapter.name}' finished without writing "
                             f"{', '.join(missing)}: its last cell must call run.finish()")
-    _hide_injected_parameters(staged_notebook)
+    _prepare_page(staged_notebook, staged_results, wall_s)
     return wall_s
+
+
+def as_kernel_parameters(overrides: dict) -> dict:
+    """The overrides as papermill can inject them: it writes parameters into the notebook as
+    Python source, but a tuple as the string of its repr (``'(1.0, 0.7)'``), which the chapter
+    would then read as one malformed number. A list it writes as a list, which the chapter's
+    configuration turns back into the declared tuple."""
+    return {name: list(value) if isinstance(value, tuple) else value
+            for name, value in overrides.items()}
 
 
 def _source_cells(staged_notebook: Path) -> list[tuple[str, dict]]:
@@ -372,15 +389,31 @@ def _os_failure(chapter: Chapter, error: OSError, paths: Paths) -> str:
     return f"chapter '{chapter.name}' could not be run or published: {error}"
 
 
-def _hide_injected_parameters(notebook_path: Path) -> None:
-    """Hide papermill's injected-parameters cell: the chapter's rerun box says the same."""
+def _prepare_page(notebook_path: Path, results: Path, wall_s: float) -> None:
+    """Make the executed notebook the chapter's page: hide papermill's injected-parameters cell
+    (the rerun box says the same), number and caption the figures
+    (:func:`record.figure_cells`) and put the verdict of the run under the title."""
     import nbformat
 
+    from .record import figure_cells
+
     notebook = nbformat.read(notebook_path, as_version=4)
+    figure_cells(notebook)
     for cell in notebook.cells:
         tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
             cell.metadata["tags"] = [*tags, "remove-cell"]
+    claims = json.loads((results / "claims.json").read_text())
+    provenance = json.loads((results / "provenance.json").read_text())
+    box = verdict_admonition(claims, provenance, wall_s,
+                             f"{DOWNLOADS_FROM_CHAPTER_PAGE}/{claims['chapter']}")
+    title = next((cell for cell in notebook.cells
+                  if cell.cell_type == "markdown" and cell.source.startswith("# ")), None)
+    if title is None:
+        notebook.cells.insert(0, nbformat.v4.new_markdown_cell(box))
+    else:
+        heading, _, text = title.source.partition("\n")
+        title.source = f"{heading}\n\n{box}\n{text}"
     nbformat.write(notebook, notebook_path)
 
 

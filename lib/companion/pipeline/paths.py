@@ -9,9 +9,14 @@
                                            execution.json: cache key and SHA-256 of every file
     build/failures/<chapter>.json|.ipynb   why the last run failed, and its notebook
     tests/baselines/quick/<chapter>/       the stored figures the tests compare with
+    build/sweeps/<chapter>/                its claims swept over its grid: table, provenance,
+                                           frames of the explorable figure, and the cache
     book/generated/                        status and report pages written by the build
-    build/downloads/downloads/             copied to the site's /downloads/
+    book/generated/robustness/<chapter>.md where its claims hold, from its sweep
+    build/downloads/downloads/             copied to the site's /downloads/: each chapter's
+                                           notebook, source and results, and the book's PDF
     _build/html/                           the site
+    _build/singlehtml/                     the whole book on one page, printed to the PDF
 
 The command line works on the checkout its library was imported from (:meth:`Paths.checkout`),
 whatever the working directory. Tests and benchmarks use another root (:meth:`Paths.scratch`) so
@@ -28,6 +33,7 @@ EXECUTION_RECORD = "execution.json"
 RESULTS_ENV = "COMPANION_RESULTS"  # the pipeline tells a kernel its staging results folder here
 BASELINE_MODE = "quick"
 DOWNLOADS_FROM_CHAPTER_PAGE = "../../downloads"  # book/chapters/x.html -> /downloads/
+PDF_NAME = "training-dynamics-reproduced.pdf"
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,12 @@ class Paths:
     def baselines(self, chapter: str) -> Path:
         return self.root / "tests" / "baselines" / BASELINE_MODE / chapter
 
+    def sweeps(self, chapter: str) -> Path:
+        return self.root / "build" / "sweeps" / chapter
+
+    def robustness_page(self, chapter: str) -> Path:
+        return self.generated / "robustness" / f"{chapter}.md"
+
     def regression(self, chapter: str) -> Path:
         """Where a failed image comparison leaves its diff."""
         return self.root / "build" / "regression" / chapter
@@ -89,8 +101,16 @@ class Paths:
         return self.root / "build" / "downloads" / "downloads"
 
     @property
+    def pdf(self) -> Path:
+        return self.downloads / PDF_NAME
+
+    @property
     def site(self) -> Path:
         return self.root / "_build" / "html"
+
+    @property
+    def single_page(self) -> Path:
+        return self.root / "_build" / "singlehtml"
 
     @property
     def screenshots(self) -> Path:

@@ -13,40 +13,43 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
-import operator
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-from ..numerics import fingerprint
+from ..checks import Check
+from ..numerics import fingerprint, pin_torch
 from . import registry
-from .tolerance import write_declarations
 from .paths import DOWNLOADS_FROM_CHAPTER_PAGE, RESULTS_ENV, Paths
-from .style import PNG_METADATA, apply_style
-from .tables import claims_tables, configuration_table
+from .style import COLUMN_PX, PNG_METADATA, apply_style, illegible
+from .tables import claims_tables, configuration_table, verdict_badge
+from .tolerance import resolve, write_declarations
 
-PACKAGES = ("torch", "numpy", "scipy", "matplotlib", "jupyter-book", "papermill", "jupytext")
-COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+SCIENCE_PACKAGES = ("torch", "numpy", "scipy", "matplotlib")  # named in the rerun box
+PACKAGES = (*SCIENCE_PACKAGES, "jupyter-book", "papermill", "jupytext")
+FIGURE_KEY = "companion_figure"  # output metadata of a figure: its name, caption and alt text
 
 
-def _display(obj) -> None:
-    """Show ``obj`` in a notebook; print it when run as a plain script."""
+def _display(obj, metadata: dict | None = None) -> None:
+    """Show ``obj`` in a notebook (with output ``metadata``); print it when run as a plain
+    script."""
     try:
         from IPython import get_ipython
         from IPython.display import display
     except ImportError:
         get_ipython = None
     if get_ipython is not None and get_ipython() is not None:
-        display(obj)
+        display(obj, metadata=metadata)
     else:
-        print(getattr(obj, "data", obj))
+        print(metadata or getattr(obj, "data", obj))
 
 
 def _markdown(text: str):
@@ -55,22 +58,45 @@ def _markdown(text: str):
     return Markdown(text)
 
 
-def worst(values: dict, op: str) -> float:
-    """The value of the worst key for the check ``value op bound``: the largest for an upper
-    bound (< or <=), the smallest for a lower bound; NaN if any value is NaN or there are none."""
-    numbers = [float(v) for v in values.values()]
-    if not numbers or any(math.isnan(v) for v in numbers):
-        return math.nan
-    return max(numbers) if op in ("<", "<=") else min(numbers)
-
-
 def reproduce_command(chapter: str, mode: str, overrides: dict) -> str:
     """The shell command that reruns a chapter with exactly these settings."""
     parts = ["python -m companion run", chapter, "--mode", mode]
     for name, value in overrides.items():
-        text = ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
-        parts += ["-p", f"{name}={text}"]
+        parts += ["-p", f"{name}={parameter_text(value)}"]
     return " ".join(parts)
+
+
+def alt_text(caption: str) -> str:
+    """The first sentence of a Markdown caption as plain text: TeX's ``$``, braces and font
+    commands dropped, other commands spelled out (``$\\alpha\\to0$`` reads ``alpha to 0``)."""
+    sentence = re.split(r"(?<=[.!?])\s+(?=[A-Z(])", caption.strip(), maxsplit=1)[0]
+    text = re.sub(r"\\(rm|mathrm|mathcal|mathbf|operatorname|text)\b\s*", "", sentence)
+    text = re.sub(r"(?<=[a-zA-Z0-9])\\(?=[a-zA-Z])", " \\\\", text)
+    text = re.sub(r"\\([a-zA-Z]+)(?=\d)", r"\1 ", text)
+    text = re.sub(r"[${}\\]", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def figure_cells(notebook) -> None:
+    """Make each figure a numbered figure of the page: copy the name, caption and alt text
+    that :meth:`Run.figure` left in its output's metadata into the cell's metadata, where
+    myst-nb reads them (``mystnb.figure`` and ``mystnb.image``). A cell shows one figure."""
+    for cell in notebook.cells:
+        shown = [output.metadata[FIGURE_KEY] for output in cell.get("outputs", [])
+                 if FIGURE_KEY in output.get("metadata", {})]
+        if len(shown) > 1:
+            raise ValueError(f"one cell shows the figures {[f['name'] for f in shown]}: "
+                             "draw each figure in a cell of its own")
+        if shown:
+            figure = shown[0]
+            cell.metadata["mystnb"] = {
+                "figure": {"name": figure["name"], "caption": figure["caption"]},
+                "image": {"alt": figure["alt"]}}
+
+
+def parameter_text(value) -> str:
+    """A parameter's value as ``-p name=value`` takes it (a tuple comma-separated)."""
+    return ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
 
 
 def git_state() -> dict:
@@ -85,6 +111,17 @@ def git_state() -> dict:
     commit = git("rev-parse", "HEAD") or "unknown"
     dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
     return {"commit": commit, "dirty": dirty}
+
+
+def versions() -> dict:
+    """The installed version of each package a chapter's numbers depend on (None if absent)."""
+    found = {}
+    for package in PACKAGES:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = None
+    return found
 
 
 def device_name() -> str:
@@ -109,6 +146,10 @@ class Claim:
     known_failure: str = ""  # why this check is known not to reproduce here ("" if it should)
     values: dict | None = None  # {seed (or spike, ...): value} when the value is their worst
     over: str = ""  # what the keys of values are: "seeds", "spikes", ...
+    kind: str = "claim"  # or "consistency" (see companion.checks)
+    scope: str = ""  # the region the paper's statement covers
+    in_scope: bool = True  # whether this run's configuration lies inside it
+    why: str = ""  # why this bound
 
 
 class Run:
@@ -117,8 +158,9 @@ class Run:
     def __init__(self, chapter: registry.Chapter, mode: str, overrides: dict, results_dir: Path):
         self.chapter = chapter
         self.mode = mode
-        self.overrides = dict(overrides)
         self.config = registry.make_config(chapter, mode, overrides)
+        # as the configuration typed them: a tuple stays a tuple, however the kernel got it
+        self.overrides = {name: getattr(self.config, name) for name in overrides}
         self.results_dir = results_dir
         self.command = reproduce_command(chapter.name, mode, self.overrides)
         import torch
@@ -128,72 +170,104 @@ class Run:
         self.exploratory_results: list[dict] = []
         self.figures: list[str] = []
         self._started = time.perf_counter()
+        self.executed_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         self._git = git_state()
         results_dir.mkdir(parents=True, exist_ok=True)
 
     # -- figures -------------------------------------------------------------------------
-    def figure(self, name: str, fig, data: dict, caption: str = "",
-               tolerance: dict | None = None) -> None:
-        """Save ``fig`` as ``name.png`` and the arrays it plots as ``name.npz``, then show it.
+    def figure(self, name: str, fig, data: dict, tolerance: dict, caption: str) -> None:
+        """Save ``fig`` as ``name.png`` and the arrays it plots as ``name.npz``, then show the
+        saved image as a numbered figure with its caption.
 
         ``data`` holds the numbers behind the figure: the regression tests compare them with
         the stored baselines, so put in it every array a reader would need to redraw the plot.
-        ``tolerance`` gives each array its tolerance class (``companion.pipeline.tolerance``):
-        what it must keep on a machine whose rounding differs from the baselines'. It is saved
-        as ``name.tolerance.json``; the tests fail for an array without one.
+        ``tolerance`` gives each array its tolerance class (``companion.pipeline.tolerance``;
+        keys may be patterns, see ``tolerance.resolve``): what it must keep on a machine whose
+        rounding differs from the baselines'. It is saved as ``name.tolerance.json``.
+        ``caption`` is Markdown; its first sentence is also the image's alt text, so make it
+        say what the figure shows. The figure must be legible in the site's column
+        (``style.illegible``).
+
+        The page shows the saved PNG itself, so what a reader sees is exactly what the
+        regression tests compare; the pipeline turns the caption into the figure's number,
+        caption and alt text when it publishes the notebook (:func:`figure_cells`), and the
+        prose refers to it as ``{numref}`name```.
         """
         arrays = {key: np.asarray(value) for key, value in data.items()}
         if not arrays:
             raise ValueError(f"figure '{name}' has no data: pass the arrays it plots")
-        declared = dict(tolerance or {})
-        if set(declared) - set(arrays):
-            raise ValueError(f"figure '{name}': tolerance classes for arrays it does not "
-                             f"have: {sorted(set(declared) - set(arrays))}")
-        write_declarations(self.results_dir / f"{name}.tolerance.json", declared)
-        np.savez_compressed(self.results_dir / f"{name}.npz", **arrays)
+        try:
+            classes = resolve(tolerance, arrays)
+        except ValueError as error:
+            raise ValueError(f"figure '{name}': {error}") from None
+        png = self.results_dir / f"{name}.png"
         png_metadata = {**PNG_METADATA, "Title": f"{self.chapter.name}/{name}",
                         "Description": self.command, "Source": self._git["commit"]}
-        fig.savefig(self.results_dir / f"{name}.png", metadata=png_metadata)
+        fig.savefig(png, metadata=png_metadata)
+        problems = illegible(fig)
+        if problems:
+            raise ValueError(f"figure '{name}' would not be legible on the page: "
+                             + "; ".join(problems))
+        write_declarations(self.results_dir / f"{name}.tolerance.json", classes)
+        np.savez_compressed(self.results_dir / f"{name}.npz", **arrays)
         self.figures.append(name)
-        _display(fig)
-        import matplotlib.pyplot as plt
+        from IPython.display import Image
 
-        plt.close(fig)
-        lines = [f"**{name}.** {caption}".strip(),
-                 f"<small>Reproduce: <code>{self.command}</code> (seed {self.config.seed}, "
-                 f"commit {self._git['commit'][:10]}{', dirty' if self._git['dirty'] else ''}; "
-                 f"data in <code>{name}.npz</code>)</small>"]
-        _display(_markdown("\n\n".join(lines)))
+        _display(Image(data=png.read_bytes(), format="png", width=COLUMN_PX),
+                 {FIGURE_KEY: {"name": name, "caption": self._caption(name, caption),
+                               "alt": alt_text(caption)}})
+
+    def _caption(self, name: str, caption: str) -> str:
+        """The caption, then where its data is and the command that redraws it (a code span,
+        so that it pastes as typed)."""
+        data = f"{DOWNLOADS_FROM_CHAPTER_PAGE}/{self.chapter.name}/{name}.npz"
+        dirty = ", uncommitted changes" if self._git["dirty"] else ""
+        return (f"{caption.strip()}\n\nData: <a href=\"{data}\">{name}.npz</a>. Reproduce: "
+                f"`{self.command}` (seed {self.config.seed}, commit "
+                f"{self._git['commit'][:10]}{dirty}).")
 
     # -- claims --------------------------------------------------------------------------
     def claim(self, claim_id: str, name: str, quantity: str, value, op: str, bound: float,
-              over: str = "seeds", known_failure: str = "") -> bool:
-        """Record the check ``value op bound`` under ``claim_id`` (e.g. "A1") and ``name``.
+              over: str = "seeds", known_failure: str = "") -> None:
+        """Record the claim ``value op bound`` under ``claim_id`` (e.g. "A1") and ``name``: a
+        shorthand for :meth:`check` with a :class:`~companion.checks.Check` of kind "claim".
 
         ``value`` is a number, or a dict with one value per seed (or per spike, ...: ``over``
-        names what the keys are). A dict is reduced to its worst key by :func:`worst`, the
-        statement says "worst of N seeds", and the per-key values are stored with the claim.
-        A claim with several parts records one row per part; it passes only if every row does.
-        A NaN value fails. The result is returned so the chapter can say what it means.
-
-        ``known_failure`` says why a check is known not to reproduce in this book's
-        configuration. The check is still evaluated and shown as failing, and the chapter's
-        verdict says so; the tests then require it to keep failing (like a strict xfail), so
-        that both a new failure and an unnoticed recovery stop the build.
+        names what the keys are), reduced to its worst key. Nothing is returned, so a claim
+        cell shows no output; the outcome is ``run.claims[-1].passed``.
         """
-        if op not in COMPARISONS:
-            raise ValueError(f"claim {claim_id}: op must be one of {list(COMPARISONS)}")
-        values, statement = None, quantity
-        if isinstance(value, dict):
-            values = {str(key): float(v) for key, v in value.items()}
-            noun = over[:-1] if len(values) == 1 and over.endswith("s") else over
-            statement = f"worst of {len(values)} {noun} ({', '.join(values)}): {quantity}"
-            value = worst(values, op)
-        value = float(value)
-        passed = math.isfinite(value) and bool(COMPARISONS[op](value, bound))
-        self.claims.append(Claim(claim_id, name, statement, value, op, float(bound), passed,
-                                 known_failure, values, over if values is not None else ""))
-        return passed
+        values = value if isinstance(value, dict) else {"": value}
+        self.check(Check(claim_id, name, quantity, op, float(bound), values, over=over,
+                         known_failure=known_failure))
+
+    def check(self, check: Check) -> None:
+        """Record a measured claim or consistency check.
+
+        A check keyed by seeds (or spikes, ...) is shown as its worst key, its statement says
+        "worst of N seeds", and every key's value is stored with it. A claim with several parts
+        records one row per part; it passes only if every row does. A NaN value fails.
+        Recording the same check twice is an error.
+
+        ``known_failure`` says why a claim is known not to reproduce in this book's
+        configuration. It is still evaluated and shown as failing, and the chapter's verdict
+        says so; the tests then require it to keep failing (like a strict xfail), so that both a
+        new failure and an unnoticed recovery stop the build.
+        """
+        keyed = list(check.values) != [""]
+        values = {str(key): float(v) for key, v in check.values.items()} if keyed else None
+        statement = check.quantity
+        if keyed:
+            noun = (check.over[:-1] if len(values) == 1 and check.over.endswith("s")
+                    else check.over)
+            statement = f"worst of {len(values)} {noun} ({', '.join(values)}): {check.quantity}"
+        same = (check.id, statement, check.op, float(check.bound))
+        if any((c.claim_id, c.statement, c.op, c.bound) == same for c in self.claims):
+            raise ValueError(f"claim {check.id}: the check '{statement} {check.op} "
+                             f"{check.bound}' is already recorded; record each check once")
+        self.claims.append(Claim(check.id, check.name, statement, float(check.worst),
+                                 check.op, float(check.bound), bool(check.passed),
+                                 check.known_failure, values, check.over if keyed else "",
+                                 check.kind, check.scope, bool(check.in_scope), check.why))
 
     def exploratory(self, name: str, statement: str, value: float) -> None:
         """Record a measured quantity that the chapter shows but deliberately does not assert."""
@@ -202,13 +276,13 @@ class Run:
 
     def show_claims(self) -> None:
         """Display every claim recorded so far as a table with its measured value."""
+        claims = [dataclasses.asdict(c) for c in self.claims]
         n_failed = sum(not c.passed for c in self.claims)
-        summary = (f"All {len(self.claims)} checks pass." if n_failed == 0 else
-                   f"**{n_failed} of {len(self.claims)} checks fail**: this run does not "
+        summary = (f"All {len(claims)} checks pass." if n_failed == 0 else
+                   f"**{n_failed} of {len(claims)} checks fail**: this run does not "
                    "reproduce those claims.")
-        rows = claims_tables([dataclasses.asdict(c) for c in self.claims],
-                             self.exploratory_results)
-        _display(_markdown("\n".join([summary, "", *rows])))
+        rows = claims_tables(claims, self.exploratory_results)
+        _display(_markdown("\n".join([f"{verdict_badge(claims)} {summary}", "", *rows])))
 
     def show_configuration(self) -> None:
         """Display every configuration field: its quick and paper values and why."""
@@ -223,12 +297,6 @@ class Run:
         import matplotlib
         import torch
 
-        versions = {}
-        for package in PACKAGES:
-            try:
-                versions[package] = metadata.version(package)
-            except metadata.PackageNotFoundError:
-                versions[package] = None
         return {
             "chapter": self.chapter.name,
             "mode": self.mode,
@@ -237,8 +305,9 @@ class Run:
             "seed": self.config.seed,
             "command": self.command,
             **self._git,
+            "executed_at": self.executed_at,
             "python": sys.version.split()[0],
-            "versions": versions,
+            "versions": versions(),
             "matplotlib_backend": matplotlib.get_backend(),
             "device": device_name(),
             "torch_threads": torch.get_num_threads(),
@@ -259,10 +328,7 @@ class Run:
 
 def start(chapter_name: str, mode: str = "quick", overrides: dict | None = None) -> Run:
     """Begin a chapter run: validate parameters, fix threads and style, print the settings."""
-    import torch
-
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
+    pin_torch()
     apply_style()
     chapter = registry.get_chapter(chapter_name)
     results_dir = Path(os.environ.get(RESULTS_ENV) or Paths(Path.cwd()).results(chapter_name))
@@ -272,20 +338,31 @@ def start(chapter_name: str, mode: str = "quick", overrides: dict | None = None)
 
 
 def rerun_box(run: Run) -> str:
-    """The box at the top of a chapter: settings of this run, how to rerun it, downloads."""
+    """The box at the top of a chapter: when, where and with what this run was made, how to
+    rerun it, and its downloads (the verdict and wall time go under the title at publish)."""
     name = run.chapter.name
-    downloads = DOWNLOADS_FROM_CHAPTER_PAGE
+    folder = f"{DOWNLOADS_FROM_CHAPTER_PAGE}/{name}"
+    installed = versions()
+    stack = ", ".join(f"{package} {installed[package]}" for package in SCIENCE_PACKAGES
+                      if installed[package])
+    dirty = " (uncommitted changes)" if run._git["dirty"] else ""
     return "\n".join([
         ":::{admonition} Rerun this chapter",
-        ":class: tip",
-        f"This page was executed in **{run.mode}** mode on {device_name()}, seed "
-        f"{run.config.seed}. Rerun it from the repository root (quick mode takes about "
-        f"{run.chapter.budget_s:g} s on 2 CPU cores):",
+        ":class: note",
+        f"Executed on {run.executed_at} in **{run.mode}** mode on {device_name()}, seed "
+        f"{run.config.seed}, from commit `{run._git['commit'][:10]}`{dirty}, with Python "
+        f"{sys.version.split()[0]}, {stack}. Rerun it from the repository root (quick mode is "
+        f"budgeted at {run.chapter.budget_s:g} s on 2 CPU cores):",
         "",
-        f"`{run.command}`",
+        "```bash",
+        run.command,
+        "```",
         "",
         "Add `--mode paper` for the paper-sized configuration or `-p name=value` to change one "
-        f"parameter (`python -m companion list` shows them). Download this chapter as "
-        f'<a href="{downloads}/{name}.ipynb">notebook (.ipynb)</a> or as its '
-        f'<a href="{downloads}/{name}.py">jupytext source (.py)</a>.',
+        "parameter (`python -m companion list` shows them). Download this chapter as "
+        f'<a href="{DOWNLOADS_FROM_CHAPTER_PAGE}/{name}.ipynb">notebook (.ipynb)</a> or as '
+        f'its <a href="{DOWNLOADS_FROM_CHAPTER_PAGE}/{name}.py">jupytext source (.py)</a>, '
+        f'and its results: <a href="{folder}/claims.json">claims.json</a> (every check and '
+        f'value) and <a href="{folder}/provenance.json">provenance.json</a> (parameters, '
+        "versions, device, wall time).",
         ":::"])

@@ -1,10 +1,12 @@
 """The chapters of the book: one line each, in reading order.
 
 Everything else about a chapter lives in its own folder, ``companion/<name>/config.py``: its
-title, the result and papers it reproduces, its quick-mode time budget and its ``QUICK`` and
-``PAPER`` configurations. That module is the only part of a chapter the pipeline imports, and
-it imports neither torch nor matplotlib. The table of contents, the intro's chapter table and
-the README's are generated from this list (``companion.pipeline.site.write_chapter_lists``).
+title, the result and papers it reproduces, its quick-mode time budget, its ``QUICK`` and
+``PAPER`` configurations and the grids its claims are swept over (``GRID``, ``PAPER_GRID``).
+That module is the only part of a chapter the pipeline imports, and it imports neither torch
+nor matplotlib; a sweep imports the chapter's experiment module on its workers only. The table
+of contents, the intro's chapter table and the README's are generated from this list
+(``companion.pipeline.site.write_chapter_lists``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ CHAPTER_NAMES = (
     "adam_spikes",
     "connectivity",
 )
+
+
+GRID_VARIABLES = {"quick": "GRID", "paper": "PAPER_GRID"}  # in a chapter's config.py, by mode
 
 
 class UnknownChapterError(KeyError):
@@ -41,6 +46,8 @@ class Chapter:
     budget_s: float  # declared wall time of quick mode on 2 CPU cores, kernel included
     quick: object = field(compare=False)
     paper: object = field(compare=False)
+    grids: dict = field(default_factory=dict, compare=False)  # {mode: Grid}, if it declares any
+    experiment: str = ""  # the module whose checks, explore_frame and draw_frame a sweep calls
 
     @property
     def notebook(self) -> Path:
@@ -64,8 +71,10 @@ class Chapter:
 def load_chapter(name: str) -> Chapter:
     """A chapter as its ``config.py`` declares it."""
     config = importlib.import_module(f"companion.{name}.config")
+    grids = {mode: getattr(config, variable) for mode, variable in GRID_VARIABLES.items()
+             if hasattr(config, variable)}
     return Chapter(name, config.TITLE, config.RESULT, config.PAPERS, config.BUDGET_S,
-                   config.QUICK, config.PAPER)
+                   config.QUICK, config.PAPER, grids, f"companion.{name}.experiment")
 
 
 CHAPTERS: dict[str, Chapter] = {name: load_chapter(name) for name in CHAPTER_NAMES}

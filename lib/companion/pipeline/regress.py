@@ -111,13 +111,18 @@ def _worst_difference(expected: np.ndarray, actual: np.ndarray) -> str:
 
 
 def compare_image(expected: Path, actual: Path, work_dir: Path) -> str | None:
-    """Compare two PNGs at RMS :data:`IMAGE_RMS`; on failure, keep a diff image in work_dir."""
+    """Compare two PNGs at RMS :data:`IMAGE_RMS`; on failure, keep a diff image in work_dir.
+    Images of different sizes differ (a figure redrawn at another size or resolution)."""
     from matplotlib.testing.compare import compare_images
+    from matplotlib.testing.exceptions import ImageComparisonFailure
 
     work_dir.mkdir(parents=True, exist_ok=True)
     copy = work_dir / actual.name
     shutil.copyfile(actual, copy)
-    result = compare_images(str(expected), str(copy), tol=IMAGE_RMS, in_decorator=True)
+    try:
+        result = compare_images(str(expected), str(copy), tol=IMAGE_RMS, in_decorator=True)
+    except ImageComparisonFailure as sizes:
+        return f"{actual.stem}.png: {sizes}"
     if result is None:
         return None
     return (f"{actual.stem}.png: RMS {result['rms']:.2f} > {IMAGE_RMS} against the baseline; "

@@ -13,7 +13,9 @@ and a test fails when the committed files disagree with what it would write.
 
 from __future__ import annotations
 
+import html
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -22,24 +24,16 @@ from pathlib import Path
 from .execute import (BUDGET_FACTOR, ChapterFailed, Execution, Limits, RunRefused, read_failure,
                       run_chapter, say)
 from .parallel import default_jobs, run_jobs
-from .paths import Paths
+from .paths import EXECUTION_RECORD, Paths
+from .pdf import print_pdf
 from .publish import InvalidPublish
 from .registry import CHAPTERS, Chapter
-from .tables import claims_tables
-
-VERDICTS = {"all": "reproduced", "some": "partly reproduced", "none": "not reproduced"}
+from .tables import (badge, claim_order, claims_table, exploratory_table, html_row, html_table,
+                     verdict, verdict_badge)
 
 
 class BookFailed(RuntimeError):
     """One or more chapters failed or ran over budget; the site was not built."""
-
-
-def verdict(claims: list[dict]) -> str:
-    """Reproduced if every check passes, partly if some do, not reproduced if none do."""
-    passed = [c["passed"] for c in claims]
-    if not passed:
-        return "no claims recorded"
-    return VERDICTS["all" if all(passed) else "some" if any(passed) else "none"]
 
 
 def load_results(chapter: Chapter, paths: Paths) -> tuple[dict, dict] | None:
@@ -59,38 +53,77 @@ def load_results(chapter: Chapter, paths: Paths) -> tuple[dict, dict] | None:
 
 
 def status_page(paths: Paths) -> str:
-    """Markdown of the reproduction status: every claim of every chapter, a verdict each."""
-    lines = ["# Reproduction status", "",
-             "Every claim each chapter checks, measured by the run that built this site. "
-             "A claim is a named check with a bound; *reproduced* means every check passes. "
-             "The claims and figures are the papers'; the configurations are this book's "
-             "reconstructions, as each chapter says.", ""]
+    """Markdown of the reproduction status: a summary table of every chapter's verdict, then
+    each chapter's failing checks in the open and every check folded."""
+    rows, sections = [], []
     for chapter in CHAPTERS.values():
-        lines += [f"## [{chapter.title}](../chapters/{chapter.name}.ipynb)", ""]
+        link = f"[{chapter.title}](../chapters/{chapter.name}.ipynb)"
+        sections += [f"## {link}", ""]
         try:
             loaded = load_results(chapter, paths)
         except InvalidPublish as problem:
-            lines += [f"The published results cannot be shown: {problem}.", ""]
+            rows.append(_summary_row(chapter, badge("unreadable", "danger")))
+            sections += [f"The published results cannot be shown: {problem}.", ""]
             continue
         if loaded is None:
-            lines += ["Not run yet.", ""]
+            rows.append(_summary_row(chapter, badge("not run yet", "secondary")))
+            sections += ["Not run yet.", ""]
             continue
         claims, provenance = loaded
-        lines += [f"**Verdict: {verdict(claims['claims'])}** "
-                  f"({sum(c['passed'] for c in claims['claims'])} of "
-                  f"{len(claims['claims'])} checks pass). Mode {claims['mode']}, seed "
-                  f"{claims['seed']}, commit `{provenance['commit'][:10]}`"
-                  f"{' (dirty tree)' if provenance['dirty'] else ''}. "
-                  f"Both configurations are this book's reconstructions, not the paper's "
-                  f"constants (paper mode: {chapter.paper_note}).", "",
-                  *claims_tables(claims["claims"], claims["exploratory"])]
-        lines.append("")
-    return "\n".join(lines)
+        rows.append(_summary_row(chapter, verdict_badge(claims["claims"]), claims, provenance))
+        sections += _chapter_section(chapter, claims, provenance)
+    return "\n".join([
+        "# Reproduction status", "",
+        "Every claim each chapter checks, measured by the run that built this site. A claim is "
+        "a named check with a bound; *reproduced* means every check passes. The claims and "
+        "figures are the papers'; the configurations are this book's reconstructions, as each "
+        "chapter says.", "",
+        html_table("summary", rows, list(SUMMARY_COLUMNS)), "", *sections])
+
+
+SUMMARY_COLUMNS = ("Chapter", "Verdict", "Checks passed", "Failing claims", "Mode", "Commit",
+                   "Executed")
+
+
+def _summary_row(chapter: Chapter, verdict_cell: str, claims: dict | None = None,
+                 provenance: dict | None = None) -> str:
+    """One chapter's row of the status summary (HTML, to stack into a card on a phone)."""
+    link = f'<a href="../chapters/{chapter.name}.html">{html.escape(chapter.title)}</a>'
+    values = ["–"] * 5
+    if claims is not None:
+        checks = claims["claims"]
+        failing = sorted({c["claim_id"] for c in checks if not c["passed"]}, key=claim_order)
+        values = [f"{sum(c['passed'] for c in checks)} of {len(checks)}",
+                  ", ".join(failing) or "none", claims["mode"],
+                  f"<code>{provenance['commit'][:10]}</code>"
+                  + (" (dirty)" if provenance["dirty"] else ""),
+                  provenance.get("executed_at", "–")]
+    return html_row(dict(zip(SUMMARY_COLUMNS, [link, verdict_cell, *values])))
+
+
+def _chapter_section(chapter: Chapter, claims: dict, provenance: dict) -> list[str]:
+    """A chapter's verdict, its failing checks, and every check and exploratory value folded."""
+    checks = claims["claims"]
+    failing = [c for c in checks if not c["passed"]]
+    lines = [f"**Verdict: {verdict(checks)}** ({sum(c['passed'] for c in checks)} of "
+             f"{len(checks)} checks pass). Mode {claims['mode']}, seed {claims['seed']}, commit "
+             f"`{provenance['commit'][:10]}`{' (dirty tree)' if provenance['dirty'] else ''}. "
+             f"Both configurations are this book's reconstructions, not the paper's constants "
+             f"(paper mode: {chapter.paper_note}).", ""]
+    if failing:
+        lines += [f"Failing checks ({len(failing)}):", "", claims_table(failing), ""]
+    lines += [f":::{{dropdown}} All {len(checks)} checks", claims_table(checks), ":::", ""]
+    if claims["exploratory"]:
+        lines += [f":::{{dropdown}} Exploratory: {len(claims['exploratory'])} quantities shown, "
+                  "deliberately not asserted", exploratory_table(claims["exploratory"]), ":::",
+                  ""]
+    return lines
 
 
 def report_page(executions: list[Execution], paths: Paths) -> str:
     """Markdown of the execution report: mode, device, wall time against budget, status, and
-    for a failed chapter the reason (from its failure record)."""
+    for a failed chapter the reason (from its failure record); then when, from which commit
+    and with which versions each published run was made, and its files."""
     lines = ["# Execution report", "",
              f"How each chapter was executed for this build. In quick mode a chapter that takes "
              f"more than {BUDGET_FACTOR:g}× its declared budget fails the build. *cached* means "
@@ -100,7 +133,8 @@ def report_page(executions: list[Execution], paths: Paths) -> str:
     failures = []
     for e in executions:
         failure = (read_failure(e.chapter, paths) or e.error) if e.status == "failed" else ""
-        device = _device(e.chapter, paths) if not failure else "–"
+        provenance = _provenance(e.chapter, paths)
+        device = provenance.get("device", "–") if not failure else "–"
         within = "–" if failure else "yes" if e.wall_s <= e.budget_s else (
             "over, within 2×" if e.wall_s <= BUDGET_FACTOR * e.budget_s else "**no**")
         wall = "–" if failure else f"{e.wall_s:.1f}"
@@ -108,16 +142,37 @@ def report_page(executions: list[Execution], paths: Paths) -> str:
                      f"{e.budget_s:g} | {within} |")
         if failure:
             failures += ["", f"**{e.chapter} failed:** {failure.splitlines()[0]}"]
-    return "\n".join(lines + failures) + "\n"
+    return "\n".join(lines + failures + ["", *_versions_table(executions, paths)]) + "\n"
 
 
-def _device(chapter: str, paths: Paths) -> str:
-    """The device of the chapter's published run, as its provenance records it."""
+def _versions_table(executions: list[Execution], paths: Paths) -> list[str]:
+    """When, from which commit and with which versions each published run was made."""
+    lines = ["## Provenance of the published runs", "",
+             "Each chapter's `provenance.json` has every parameter, the device and the wall "
+             "time from the chapter's first cell to its last.", "",
+             "| chapter | executed | commit | versions | results |", "|---|---|---|---|---|"]
+    for e in executions:
+        provenance = _provenance(e.chapter, paths)
+        if not provenance:
+            continue
+        stack = ", ".join([f"Python {provenance.get('python', '–')}"]
+                          + [f"{package} {version}" for package, version
+                             in provenance.get("versions", {}).items() if version])
+        folder = f"../../downloads/{e.chapter}"
+        lines.append(f"| {e.chapter} | {provenance.get('executed_at', '–')} | "
+                     f"`{provenance['commit'][:10]}` | {stack} | "
+                     f'<a href="{folder}/claims.json">claims.json</a>, '
+                     f'<a href="{folder}/provenance.json">provenance.json</a> |')
+    return lines
+
+
+def _provenance(chapter: str, paths: Paths) -> dict:
+    """The provenance of the chapter's published run ({} if there is none to read)."""
     try:
         loaded = load_results(CHAPTERS[chapter], paths) if chapter in CHAPTERS else None
     except InvalidPublish:
         loaded = None
-    return loaded[1].get("device", "–") if loaded else "–"
+    return loaded[1] if loaded else {}
 
 
 def run_all(mode: str, force: bool, paths: Paths, limits: Limits = Limits(),
@@ -171,10 +226,13 @@ def write_pages(executions: list[Execution], paths: Paths) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "status.md").write_text(status_page(paths))
     (folder / "report.md").write_text(report_page(executions, paths))
+    (folder / "chapters.md").write_text("\n".join(chapter_table(paths)) + "\n")
 
 
 def stage_downloads(paths: Paths) -> None:
-    """Copy each chapter's source and executed notebook where the site serves them."""
+    """Copy each chapter's source, executed notebook and results where the site serves them:
+    ``/downloads/<chapter>.py``, ``/downloads/<chapter>.ipynb`` and
+    ``/downloads/<chapter>/<file>`` (figures, their data, claims.json, provenance.json)."""
     folder = paths.downloads
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -182,48 +240,102 @@ def stage_downloads(paths: Paths) -> None:
         for source in (paths.source(chapter.name), paths.executed(chapter.name)):
             if source.exists():
                 shutil.copyfile(source, folder / source.name)
+        results = paths.results(chapter.name)
+        if results.exists():
+            shutil.copytree(results, folder / chapter.name,
+                            ignore=shutil.ignore_patterns(EXECUTION_RECORD))
 
 
 def build_site(paths: Paths) -> None:
-    """jupyter-book 1.x, warnings as errors; the executed notebooks are published as they are."""
+    """The site and its PDF: jupyter-book 1.x, warnings as errors; the executed notebooks are
+    published as they are. The PDF is printed first, so the site build copies it in."""
     for path in write_chapter_lists(paths):
         print(f"[companion] rewrote {paths.relative(path)} from the chapter registry: commit it")
     stage_downloads(paths)
+    jupyter_book("singlehtml", paths.single_page, paths)
+    # Sphinx writes the single page as book/intro.html but links its assets from the root
+    single_page = paths.single_page / "index.html"
+    os.replace(paths.single_page / f"{ROOT_PAGE}.html", single_page)
+    print_pdf(single_page, paths.pdf)
+    jupyter_book("html", paths.site, paths)
+
+
+def jupyter_book(builder: str, output: Path, paths: Paths) -> None:
+    """Build the book with ``builder`` into ``output``, emptied first so that nothing left by
+    an older build is deployed; warnings are errors."""
+    shutil.rmtree(output, ignore_errors=True)
     jupyter_book = Path(sys.executable).with_name("jupyter-book")  # the one installed beside us
-    command = [str(jupyter_book), "build", "--warningiserror",
+    command = [str(jupyter_book), "build", "--builder", builder, "--warningiserror",
                "--nitpick", "--keep-going", str(paths.root)]
     if subprocess.run(command, cwd=paths.root).returncode != 0:
-        raise BookFailed("jupyter-book build failed (warnings are errors): see the log above")
+        raise BookFailed(f"jupyter-book build --builder {builder} failed (warnings are "
+                         "errors): see the log above")
 
 
 # --------------------------------------------------------------------------------------------
 # The chapter list, generated from the registry
 # --------------------------------------------------------------------------------------------
+ROOT_PAGE = "book/intro"
 TRUST_PAGES = ("book/generated/status", "book/generated/report", "book/rerun", "book/references")
 TABLE_START = "<!-- chapter table: generated from the registry by `python -m companion book` -->"
 TABLE_END = "<!-- end of chapter table -->"
+CHAPTER_TABLE = "generated/chapters.md"  # written by each build, relative to book/intro.md
 
 
 def table_of_contents() -> str:
-    """``_toc.yml``: the intro, the chapters in registry order, then the trust pages."""
+    """``_toc.yml``: the intro, the chapters in registry order, where each chapter's claims
+    hold (its robustness page), then the trust pages."""
     lines = ["# Generated from the chapter registry (lib/companion/pipeline/registry.py) by",
              "# `python -m companion book`: edit the registry, not this file. The book publishes",
              "# the executed notebooks in book/chapters/ (pointing at the jupytext sources would",
              "# build pages with no figures and no warning).",
-             "format: jb-book", "root: book/intro", "parts:",
+             "format: jb-book", f"root: {ROOT_PAGE}", "parts:",
              "  - caption: Chapters", "    chapters:"]
     lines += [f"      - file: book/chapters/{name}" for name in CHAPTERS]
+    lines += ["  - caption: Where the claims hold", "    chapters:"]
+    lines += [f"      - file: book/generated/robustness/{name}" for name in CHAPTERS]
     lines += ["  - caption: Can it be trusted?", "    chapters:"]
     lines += [f"      - file: {page}" for page in TRUST_PAGES]
     return "\n".join(lines) + "\n"
 
 
 def intro_table() -> list[str]:
-    """The intro's chapter table (links relative to book/intro.md)."""
-    rows = ["| Chapter | Result | Papers |", "|---|---|---|"]
-    rows += [f"| [{c.title}](chapters/{c.name}.ipynb) | {c.result} | {c.papers} |"
-             for c in CHAPTERS.values()]
-    return rows
+    """The intro's chapter table: the page the build writes (:func:`chapter_table`), included,
+    since a verdict belongs to one build and cannot live in a committed file."""
+    return [f"```{{include}} {CHAPTER_TABLE}", "```"]
+
+
+def chapter_table(paths: Paths) -> list[str]:
+    """Markdown of the chapter table: each chapter's verdict in this build, its result and its
+    papers, cited (links relative to book/intro.md, which includes it)."""
+    papers = chapter_papers(paths.root / "references.bib")
+    rows = [":::{table}", ":class: companion-table chapters",  # the class: cards on a phone
+            "| Chapter | Verdict | Result | Papers |", "|---|---|---|---|"]
+    for chapter in CHAPTERS.values():
+        try:
+            loaded = load_results(chapter, paths)
+        except InvalidPublish:
+            loaded = None
+        verdict_cell = (verdict_badge(loaded[0]["claims"]) if loaded
+                        else badge("not run yet", "secondary"))
+        cited = "; ".join(f"{{cite:t}}`{key}`" for key in papers.get(chapter.name, []))
+        rows.append(f"| [{chapter.title}](chapters/{chapter.name}.ipynb) | {verdict_cell} | "
+                    f"{chapter.result} | {cited or chapter.papers} |")
+    return [*rows, ":::"]
+
+
+def chapter_papers(bibliography: Path) -> dict[str, list[str]]:
+    """The citation keys of each chapter's papers: the entries whose ``keywords`` name it
+    (none without a bibliography, as in the pipeline tests' scratch roots)."""
+    from pybtex.database import parse_file
+
+    papers: dict[str, list[str]] = {}
+    if not bibliography.exists():
+        return papers
+    for key, entry in parse_file(bibliography).entries.items():
+        for chapter in entry.fields.get("keywords", "").split():
+            papers.setdefault(chapter, []).append(key)
+    return papers
 
 
 def readme_table() -> list[str]:

@@ -3,8 +3,9 @@
 Where a run's numerical fingerprint equals its baselines', every array is compared at tight
 tolerances and the images pixel by pixel (``regress``). Elsewhere (another CPU, another BLAS,
 Apple silicon, a GPU) rounding differs, and how far that carries depends on what the array is.
-A chapter says so next to each figure, ``run.figure(name, fig, data, tolerance={key: class})``,
-with one of three classes:
+A chapter says so next to each figure, ``run.figure(name, fig, data, tolerance={key: class})``
+(a key may be a shell-style pattern, ``"loss_*"``, that covers several arrays: see
+:func:`resolve`), with one of three classes:
 
 * :class:`Exact`: a deterministic closed form (a formula, a count, an index, the spectrum of a
   fixed matrix, a recursion of exactly rounded operations): compared elementwise at a tight
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import ClassVar
 
@@ -258,6 +260,25 @@ def from_json(record: dict):
         return Trajectory(*(STATISTICS[s.pop("statistic")](**s)
                             for s in map(dict, fields["statistics"])))
     return CLASSES[kind](**fields)
+
+
+def resolve(declared: dict, keys) -> dict:
+    """Each array key's tolerance class: that of the first pattern of ``declared`` (in order)
+    that matches it, where a pattern is a key or a shell-style pattern (``"loss_*"``).
+
+    Raises ValueError naming the arrays no pattern covers, and the patterns that match no
+    array (a stale declaration): every array must be declared, and nothing else.
+    """
+    classes = {key: next((tolerance for pattern, tolerance in declared.items()
+                          if fnmatchcase(key, pattern)), None) for key in keys}
+    undeclared = sorted(key for key, tolerance in classes.items() if tolerance is None)
+    unused = [pattern for pattern in declared
+              if not any(fnmatchcase(key, pattern) for key in keys)]
+    if undeclared or unused:
+        raise ValueError("tolerance classes: " + "; ".join(
+            [f"arrays without a class {undeclared}"] * bool(undeclared)
+            + [f"patterns that match no array {unused}"] * bool(unused)))
+    return classes
 
 
 def write_declarations(path: Path, declared: dict) -> None:
