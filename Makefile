@@ -39,7 +39,8 @@ test: book
 bless: $(INSTALLED)
 	$(PY) -m companion bless $$CHAPTERS --reason "$$REASON"
 
-## Wall time of every chapter in quick mode, written to benchmarks/results.md (about 4 minutes).
+## Pipeline against pure compute per chapter and for the whole book, sequential and side by side,
+## interleaved, into benchmarks/results.md (about 15 minutes).
 benchmark: $(INSTALLED)
 	$(PY) benchmarks/chapters.py
 

@@ -422,7 +422,7 @@ run.figure("fig4_mitigations", fig, data=mitigation_data,
 # %%
 for check in experiment.mitigation_checks(cfg, part_c):
     run.check(check)
-for measured in experiment.mitigation_measures(part_c, experiment.reversal(cfg)):
+for measured in experiment.mitigation_measures(part_c):
     run.exploratory(*measured)
 
 # %% [markdown]

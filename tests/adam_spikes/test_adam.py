@@ -24,30 +24,55 @@ def small_net():
 # --------------------------------------------------------------------------------------------
 # The optimiser against torch.optim.Adam
 # --------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("betas, eps, amsgrad", [
-    ((0.9, 0.999), 1e-8, False), ((0.9, 0.999), 1e-8, True), ((0.5, 0.9), 1e-3, False),
-    ((0.0, 0.99), 0.1, True), ((0.95, 0.95), 0.0, False)])
-def test_instrumented_adam_matches_torch(betas, eps, amsgrad):
+SETTINGS = [((0.9, 0.999), 1e-8, False), ((0.9, 0.999), 1e-8, True), ((0.5, 0.9), 1e-3, False),
+            ((0.0, 0.99), 0.1, True), ((0.95, 0.95), 0.0, False)]
+
+
+def test_instrumented_adam_matches_torch():
+    """Five settings as five runs of one batch, each against its own torch.optim.Adam."""
     net = small_net()
     theta0 = net.init(3)
     lr = 0.05
-    ours = adam.InstrumentedAdam(theta0, lr, betas, eps, amsgrad="torch" if amsgrad else None)
-    param = torch.nn.Parameter(theta0.clone())
-    reference = torch.optim.Adam([param], lr=lr, betas=betas, eps=eps, amsgrad=amsgrad)
+    options = [adam.AdamOptions(betas, eps, "torch" if amsgrad else None)
+               for betas, eps, amsgrad in SETTINGS]
+    ours = adam.InstrumentedAdam(theta0.repeat(len(SETTINGS), 1), lr, options)
+    params = [torch.nn.Parameter(theta0.clone()) for _ in SETTINGS]
+    references = [torch.optim.Adam([param], lr=lr, betas=betas, eps=eps, amsgrad=amsgrad)
+                  for param, (betas, eps, amsgrad) in zip(params, SETTINGS)]
     worst = 0.0
     for _ in range(300):
-        grad, _ = net.grad_and_loss(ours.theta)
-        ours.step(grad)
-        param.grad = net.grad_and_loss(param.detach())[0]
-        reference.step()
-        worst = max(worst, (ours.theta - param.detach()).abs().max().item())
+        ours.step(net.grad_and_loss(ours.theta)[0])
+        for param, reference in zip(params, references):
+            param.grad = net.grad_and_loss(param.detach()[None])[0][0]
+            reference.step()
+        worst = max(worst, (ours.theta - torch.stack(params).detach()).abs().max().item())
     assert worst <= 1e-12
-    state = reference.state[param]
-    second = state["max_exp_avg_sq"] if amsgrad else state["exp_avg_sq"]
-    bias_correction2 = 1 - betas[1] ** 300
-    torch.testing.assert_close(ours.v_hat, second / bias_correction2, rtol=1e-14, atol=0)
-    torch.testing.assert_close(ours.precond, 1 / ((second / bias_correction2).sqrt() + eps),
-                               rtol=1e-13, atol=0)
+    for run, (param, reference, ((_, beta2), eps, amsgrad)) in enumerate(
+            zip(params, references, SETTINGS)):
+        state = reference.state[param]
+        second = state["max_exp_avg_sq"] if amsgrad else state["exp_avg_sq"]
+        bias_correction2 = 1 - beta2 ** 300
+        torch.testing.assert_close(ours.v_hat[run], second / bias_correction2, rtol=1e-14,
+                                   atol=0)
+        torch.testing.assert_close(ours.precond[run],
+                                   1 / ((second / bias_correction2).sqrt() + eps),
+                                   rtol=1e-13, atol=0)
+
+
+def test_runs_of_a_batch_do_not_mix():
+    """A run advanced inside a batch of others, each at its own learning rate, follows the
+    same run advanced alone at that rate."""
+    net = small_net()
+    starts = torch.stack([net.init(seed) for seed in range(3)])
+    options = [adam.AdamOptions((0.9, 0.999), 1e-8), adam.AdamOptions((0.9, 0.95), 0.1),
+               adam.AdamOptions((0.9, 0.999), 1e-8, "v_hat")]
+    rates = [0.02, 0.01, 0.03]
+    together = adam.run_adam(net.grad_and_loss, starts, 200, rates, options)
+    for run in range(3):
+        alone, = adam.run_adam(net.grad_and_loss, starts[run:run + 1], 200, rates[run],
+                               options[run:run + 1])
+        np.testing.assert_allclose(together[run].theta, alone.theta, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(together[run].loss, alone.loss, rtol=1e-12)
 
 
 def test_amsgrad_on_v_hat_against_recursion():
@@ -55,7 +80,7 @@ def test_amsgrad_on_v_hat_against_recursion():
     net = small_net()
     theta = net.init(1)
     lr, (b1, b2), eps = 0.02, (0.9, 0.999), 1e-8
-    ours = adam.InstrumentedAdam(theta, lr, (b1, b2), eps, amsgrad="v_hat")
+    ours = adam.InstrumentedAdam(theta[None], lr, [adam.AdamOptions((b1, b2), eps, "v_hat")])
     x = theta.numpy().copy()
     m = np.zeros_like(x)
     v = np.zeros_like(x)
@@ -64,14 +89,14 @@ def test_amsgrad_on_v_hat_against_recursion():
     for t in range(1, 201):
         grad = net.grad_and_loss(ours.theta)[0]
         ours.step(grad)
-        g = net.grad_and_loss(torch.from_numpy(x))[0].numpy()
+        g = net.grad_and_loss(torch.from_numpy(x)[None])[0][0].numpy()
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
         v_hat_max = np.maximum(v_hat_max, v / (1 - b2 ** t))
         x = x - lr * m / (1 - b1 ** t) / (np.sqrt(v_hat_max) + eps)
         assert torch.all(ours.v_hat >= previous)
         previous = ours.v_hat
-    np.testing.assert_allclose(ours.theta.numpy(), x, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ours.theta[0].numpy(), x, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("amsgrad", [False, True])
@@ -93,7 +118,8 @@ def test_run_adam_records_the_applied_state():
     """Rebuild each step from the stored g_t and P_t: theta_{t+1} - theta_t = -lr m_hat_t P_t."""
     net = small_net()
     lr, beta1, eps = 0.01, 0.9, 1e-8
-    run = adam.run_adam(net.grad_and_loss, net.init(0), 50, lr, (beta1, 0.999), eps)
+    run, = adam.run_adam(net.grad_and_loss, net.init(0)[None], 50, lr,
+                         [adam.AdamOptions((beta1, 0.999), eps)])
     m = np.zeros(run.theta.shape[1])
     for i in range(49):
         assert run.loss[i] == pytest.approx(net.loss(torch.from_numpy(run.theta[i])).item(),
@@ -130,37 +156,44 @@ def test_frozen_map_loses_stability_exactly_at_threshold(beta1, a):
     assert late_c * a * alpha_star / 2 == pytest.approx(1.0, rel=1e-12)
 
 
-def test_preconditioned_curvature_against_direct_forms():
+@pytest.mark.parametrize("n", [12, 80])  # the dense route and Lanczos (spectra.DENSE_MAX_DIM)
+def test_preconditioned_curvature_against_direct_forms(n):
     rng = np.random.default_rng(0)
-    n = 12
     q = rng.standard_normal((n, n))
     hessian = q @ np.diag(rng.uniform(-1, 3, n)) @ q.T  # indefinite
-    hessian = 0.5 * (hessian + hessian.T)  # exactly symmetric, as dense_hessian returns it
+    hessian = 0.5 * (hessian + hessian.T)  # exactly symmetric
     precond = rng.uniform(0.1, 10, n)
     grad = rng.standard_normal(n)
     t, beta1 = 7, 0.9
-    k = adam.preconditioned_curvature(hessian, grad, precond, t, beta1)
+
+    def curvature(g):
+        return adam.preconditioned_curvature(lambda v: v @ hessian, g[None], precond[None],
+                                             np.array([t]), beta1)
+
+    k = curvature(grad)
     c = (1 - beta1) / (1 + beta1) / (1 - beta1 ** t)
     # lambda_max of the nonsymmetric P H from a general eigensolver
-    assert k.lam_max_hat == pytest.approx(c * np.linalg.eigvals(precond[:, None] * hessian)
-                                          .real.max(), rel=1e-10)
-    assert k.lam_grad_b <= k.lam_max_hat + 1e-12
+    assert k.lam_max_hat[0] == pytest.approx(c * np.linalg.eigvals(precond[:, None] * hessian)
+                                             .real.max(), rel=1e-10)
+    assert k.lam_grad_b[0] <= k.lam_max_hat[0] + 1e-12
     pg = precond * grad
-    assert k.lam_grad_a == pytest.approx(c * grad @ (precond * (hessian @ grad)) / (grad @ grad))
-    assert k.lam_grad_b == pytest.approx(c * pg @ hessian @ pg / (grad @ pg))
-    assert k.lam_max_raw == pytest.approx(np.linalg.eigvals(hessian).real.max())
+    assert k.lam_grad_a[0] == pytest.approx(c * grad @ (precond * (hessian @ grad))
+                                            / (grad @ grad))
+    assert k.lam_grad_b[0] == pytest.approx(c * pg @ hessian @ pg / (grad @ pg))
+    assert k.lam_max_raw[0] == pytest.approx(np.linalg.eigvals(hessian).real.max())
     assert k.top_weights.sum() == pytest.approx(1.0)
     # a gradient along P^-1/2 u1 is perfectly aligned, and then B reaches lambda_max
     root = np.sqrt(precond)
     top = np.linalg.eigh(root[:, None] * hessian * root[None, :])[1][:, -1]
-    aligned = adam.preconditioned_curvature(hessian, top / root, precond, t, beta1)
-    assert aligned.cos_top == pytest.approx(1.0, abs=1e-12)
-    assert aligned.lam_grad_b == pytest.approx(aligned.lam_max_hat, rel=1e-12)
+    aligned = curvature(top / root)
+    assert aligned.cos_top[0] == pytest.approx(1.0, abs=1e-10)
+    assert aligned.lam_grad_b[0] == pytest.approx(aligned.lam_max_hat[0], rel=1e-12)
 
 
 def test_lam_grad_b_below_lam_max_on_the_network():
     net = small_net()
-    run = adam.run_adam(net.grad_and_loss, net.init(2), 120, 0.05, (0.9, 0.999), 1e-8)
+    run, = adam.run_adam(net.grad_and_loss, net.init(2)[None], 120, 0.05,
+                         [adam.AdamOptions((0.9, 0.999), 1e-8)])
     series = spikes.curvature_series(net, run, range(20, 120, 10), 0.9, 0.999)
     assert np.all(series.lam_grad_b <= series.lam_max_hat * (1 + 1e-12))
     assert np.all((series.cos_top >= 0) & (series.cos_top <= 1 + 1e-12))
@@ -168,10 +201,10 @@ def test_lam_grad_b_below_lam_max_on_the_network():
 
 def test_pure_decay_ratio_against_simulation():
     beta2 = 0.999
-    theta = torch.zeros(3, dtype=torch.float64)
-    opt = adam.InstrumentedAdam(theta, 0.01, (0.9, beta2), 0.0)
-    grads = [torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)] * 5
-    grads += [torch.zeros(3, dtype=torch.float64)] * 1500
+    theta = torch.zeros(1, 3, dtype=torch.float64)
+    opt = adam.InstrumentedAdam(theta, 0.01, [adam.AdamOptions((0.9, beta2), 0.0)])
+    grads = [torch.tensor([[1.0, -2.0, 0.5]], dtype=torch.float64)] * 5
+    grads += [torch.zeros(1, 3, dtype=torch.float64)] * 1500
     previous = None
     for t, grad in enumerate(grads, start=1):
         opt.step(grad)
@@ -267,7 +300,7 @@ def test_power_loss_gradient_by_finite_differences():
 def test_network_gradient_and_hessian():
     net = small_net()
     theta = net.init(5)
-    grad, loss = net.grad_and_loss(theta)
+    (grad,), (loss,) = net.grad_and_loss(theta[None])
     auto = torch.func.grad(net.loss)(theta)
     torch.testing.assert_close(grad, auto, rtol=1e-12, atol=1e-14)
     assert loss.item() == pytest.approx(net.loss(theta).item(), rel=1e-14)
@@ -275,10 +308,24 @@ def test_network_gradient_and_hessian():
     direction = torch.randn(len(theta), dtype=torch.float64, generator=torch.Generator()
                             .manual_seed(0))
     h = 1e-5
-    numeric = (net.grad_and_loss(theta + h * direction)[0]
-               - net.grad_and_loss(theta - h * direction)[0]) / (2 * h)
+    numeric = (net.grad_and_loss((theta + h * direction)[None])[0][0]
+               - net.grad_and_loss((theta - h * direction)[None])[0][0]) / (2 * h)
     np.testing.assert_allclose(hessian @ direction.numpy(), numeric.numpy(), atol=1e-8)
     np.testing.assert_allclose(hessian, hessian.T, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_points, width", [(12, 6), (40, 50)])
+def test_closed_form_hessian_matches_double_autodiff(n_points, width):
+    """The closed-form Hessian-vector products, applied to every basis vector at three points
+    at once, against torch.func.hessian at each point."""
+    net = spikes.TanhNet.sine_task(n_points, width)
+    thetas = torch.stack([net.init(seed) for seed in range(3)])
+    dim = thetas.shape[1]
+    terms = net.hessian_terms(thetas.numpy())
+    columns = np.stack([terms.matvec(np.broadcast_to(e, (3, dim))) for e in np.eye(dim)], -1)
+    for theta, closed_form in zip(thetas, columns):
+        exact = torch.func.hessian(net.loss)(theta).numpy()
+        np.testing.assert_allclose(closed_form, exact, rtol=0, atol=1e-14 * np.abs(exact).max())
 
 
 def synthetic_loss():

@@ -117,7 +117,7 @@ def test_mitigations_eps_bound_against_torch_adam(part_c):
                 c = (1 - TINY.beta1) / (1 + TINY.beta1) / (1 - TINY.beta1 ** t)
                 bound[t] = (c * autograd_sharpness(net, param.detach().numpy().copy())
                             * TINY.learning_rate / (2 * TINY.eps_large))
-            param.grad = net.grad_and_loss(param.detach())[0]
+            param.grad = net.grad_and_loss(param.detach()[None])[0][0]
             optimiser.step()
         assert result.eps_bound_first_step[seed] == pytest.approx(bound.pop(1), rel=1e-9)
         assert result.eps_bound[seed] == pytest.approx(max(bound.values()), rel=1e-9)
@@ -154,19 +154,36 @@ def test_checks_in_order_and_scoped(network):
     assert spike_rows and all(list(c.values) == [1, 2] for c in spike_rows)
 
 
-def test_reversal_counts_adam_and_the_small_beta2_on_every_seed():
-    result = experiment.reversal(TINY)
+def test_reversal_runs_share_the_batch_at_their_own_learning_rate(part_c):
+    """The reversal runs advance in Part C's batch at their own learning rate: their losses are
+    those of torch.optim.Adam run alone at that rate, and their counts those of the detector."""
+    result = part_c.reversal
     small = f"beta2 = {TINY.beta2_small:g}"
+    assert result.learning_rate == TINY.reversal_learning_rate != TINY.learning_rate
     assert set(result.counts) == {"Adam", small}
-    assert all(list(counts) == list(TINY.seeds) for counts in result.counts.values())
     assert 0 <= result.seeds_reversed(small) <= TINY.n_seeds
+    net = spikes.TanhNet.sine_task(TINY.n_points, TINY.width)
+    for name, beta2 in (("Adam", TINY.beta2), (small, TINY.beta2_small)):
+        for seed in TINY.seeds:
+            param = torch.nn.Parameter(net.init(seed))
+            optimiser = torch.optim.Adam([param], lr=TINY.reversal_learning_rate,
+                                         betas=(TINY.beta1, beta2), eps=TINY.eps)
+            loss = []
+            for _ in range(TINY.ablation_steps):
+                grad, value = net.grad_and_loss(param.detach()[None])
+                loss.append(value[0].item())
+                param.grad = grad[0]
+                optimiser.step()
+            np.testing.assert_allclose(result.loss[seed, name], loss, rtol=1e-10)
+            assert result.counts[name][seed] == len(spikes.detect_spikes(np.array(loss)))
+    assert experiment.mitigations(TINY, reversal=False).reversal is None
 
 
 def test_what_is_shown_without_asserting(network, part_c):
     """Every measure once, by a stable name; spike counts recounted from the loss curves, the
     warning scores from the overview."""
     measures = [*experiment.spike_measures(TINY, network),
-                *experiment.mitigation_measures(part_c, experiment.reversal(TINY)),
+                *experiment.mitigation_measures(part_c),
                 *experiment.spike_count_measures(TINY, part_c),
                 *experiment.degenerate_measures(experiment.degenerate(QUICK)),
                 *experiment.double_edged_measures(QUICK, experiment.double_edged(QUICK)),

@@ -62,9 +62,12 @@ def test_dynamics_reduce_each_seed_over_depths_like_a_direct_summary(task):
     assert dynamics.over_depths("plain", "plateau_steps", min) == direct
     ratio = dynamics.t_half_ratio()
     assert set(ratio) == {0, 1}
-    # a run is fixed by its seed, whatever ran before it
-    again = experiment.train_tanh(TINY, task, 2, 1, "bn")
-    np.testing.assert_array_equal(again.loss, dynamics.bn[2][1].loss)
+    # a run is fixed by its seeds, whatever ran before it; trained alone, a seed's run differs
+    # from its run beside the others only by float32 rounding
+    again = experiment.train_tanh(TINY, task, 2, TINY.seeds, "bn")
+    np.testing.assert_array_equal(again[1].loss, dynamics.bn[2][1].loss)
+    alone, = experiment.train_tanh(TINY, task, 2, TINY.seeds[1:], "bn")
+    np.testing.assert_allclose(alone.loss, dynamics.bn[2][1].loss, rtol=1e-5)
 
 
 def test_folds_relu_runs_and_more_data_have_the_fields_the_chapter_reads(task):

@@ -1,10 +1,12 @@
 """Unit tests of companion.plateaus: least squares, plateau metrics and the BN centring."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
 
-from companion.embedding_depth import plateaus
+from companion.embedding_depth import lifting, plateaus
 
 
 def test_least_squares_level_matches_numpy_polyfit():
@@ -31,7 +33,7 @@ def test_batchnorm_leaves_no_relu_neuron_single_signed():
     x = torch.linspace(-1, 1, 64)[:, None]
     plain = plateaus.NormedMLP(1, 20, 3, activation="relu", hidden_bias=2.0)
     bn = plateaus.NormedMLP(1, 20, 3, norm="bn", activation="relu", hidden_bias=2.0)
-    frac = {name: plateaus.linearised_fraction(torch.cat(model(x)[1], dim=1).detach())
+    frac = {name: float(plateaus.linearised_fraction(torch.cat(model(x)[1], dim=1).detach()))
             for name, model in (("plain", plain), ("bn", bn))}
     assert frac["bn"] == 0.0
     assert frac["plain"] > 0.5
@@ -53,21 +55,45 @@ def test_summary_reads_the_plateau_medians_off_a_synthetic_log():
 
 
 def test_training_matches_a_plain_per_tensor_adam_loop():
-    """``train`` uses torch's fused Adam for speed; the trajectory must not change beyond
-    float32 rounding."""
+    """``train`` advances every seed of a stack with one Adam update of the whole stack; each
+    seed's trajectory must not change beyond float32 rounding from torch's per-tensor Adam loop
+    on its own NormedMLP. (With a normalisation layer some gradients are rounding noise around an exact
+    zero, which Adam scales up to full steps: those runs are compared at step 0 below.)"""
     x = torch.linspace(-1, 1, 16)[:, None]
     y = torch.sin(3 * x)
-    torch.manual_seed(0)
-    model = plateaus.NormedMLP(1, 8, 2)
-    reference = plateaus.NormedMLP(1, 8, 2)
-    reference.load_state_dict(model.state_dict())
-    log = plateaus.train(model, x, y, lr=1e-2, steps=50, log_every=50)
-    optimiser = torch.optim.Adam(reference.parameters(), lr=1e-2, foreach=False)
-    for _ in range(50):
-        optimiser.zero_grad()
-        (0.5 * ((reference(x)[0] - y) ** 2).sum() / len(y)).backward()
-        optimiser.step()
-    for trained, expected in zip(model.parameters(), reference.parameters()):
-        torch.testing.assert_close(trained, expected, rtol=1e-5, atol=1e-6)
-    reference_loss = (0.5 * ((reference(x)[0] - y) ** 2).sum() / len(y)).item()
-    assert log.loss[-1] == pytest.approx(reference_loss, rel=1e-5)
+    models = [plateaus.build(1, 8, 2, 1, seed) for seed in (0, 1)]
+    nets = plateaus.SeedStack(models)
+    logs = plateaus.train(nets, x, y, lr=1e-2, steps=50, log_every=50)
+    for seed_index, (reference, log) in enumerate(zip(models, logs)):
+        optimiser = torch.optim.Adam(reference.parameters(), lr=1e-2, foreach=False)
+        for _ in range(50):
+            optimiser.zero_grad()
+            (0.5 * ((reference(x)[0] - y) ** 2).sum() / len(y)).backward()
+            optimiser.step()
+        for trained, expected in zip(nets.model(seed_index).parameters(),
+                                     reference.parameters()):
+            torch.testing.assert_close(trained, expected, rtol=1e-5, atol=1e-6)
+        reference_loss = (0.5 * ((reference(x)[0] - y) ** 2).sum() / len(y)).item()
+        assert log.loss[-1] == pytest.approx(reference_loss, rel=1e-5)
+
+
+@pytest.mark.parametrize("norm", plateaus.NORMS)
+def test_a_stack_logs_what_each_nets_own_forward_pass_gives(norm):
+    """The logged N, d_lin, gradient norm and linearised fraction of every seed at step 0,
+    against the single-net forward pass and autograd."""
+    x = torch.linspace(-1, 1, 16)[:, None]
+    y = torch.sin(3 * x)
+    models = [plateaus.build(1, 8, 3, 1, seed, norm, "relu", 1.0, 0.5) for seed in (2, 3)]
+    logs = plateaus.train(plateaus.SeedStack(models), x, y, lr=1e-2, steps=0, log_every=1)
+    fit = plateaus.least_squares_fit(x, y).fit
+    for model, log in zip(models, logs):
+        out, zs = model(x)
+        loss = 0.5 * ((out - y) ** 2).sum() / len(y)
+        loss.backward()
+        indices = [float(lifting.nonlinearity_index(z, model.sigma)) for z in zs]
+        grad_norm = torch.cat([p.grad.reshape(-1) for p in model.parameters()]).norm()
+        expected = [0, loss.item(), max(indices), min(indices),
+                    float((out.detach().double() - fit).norm() / fit.norm()), float(grad_norm),
+                    float(lifting.linearised_fraction(torch.cat(zs, dim=1).detach()))]
+        actual = [float(getattr(log, f.name)[0]) for f in dataclasses.fields(log)]
+        np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-7)

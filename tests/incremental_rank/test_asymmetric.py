@@ -15,7 +15,7 @@ def test_gradients_match_autograd_on_the_explicit_measurements():
     gram = a.reshape(m, -1).T @ a.reshape(m, -1) / m
     x_star = rng.standard_normal((dim, 2)) @ rng.standard_normal((2, dim))
     f, g = rng.standard_normal((dim, width)), rng.standard_normal((dim, width))
-    grad_f, grad_g = asymmetric.gradients(gram, x_star, f, g)
+    grad_f, grad_g = asymmetric.gradients(gram, f @ g.T - x_star, f, g)
     ft, gt = (torch.tensor(v, requires_grad=True) for v in (f, g))
     residuals = torch.einsum("ijk,jk->i", torch.tensor(a), ft @ gt.T - torch.tensor(x_star))
     (0.5 * (residuals**2).mean()).backward()

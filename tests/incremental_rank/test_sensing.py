@@ -140,3 +140,21 @@ def test_glrl_phases_end_at_the_best_rank_solutions(epsilon):
     assert len(result.endpoints) == 3
     for endpoint, x in zip(result.endpoints, solutions[1:]):
         assert np.linalg.norm(endpoint - x) / problem.norm_star < 1e-6
+
+
+def test_iterates_past_a_fixed_point_are_the_plain_loop_bit_for_bit():
+    """At k = r GD reaches a fixed point of the floating-point map well within 3000 steps;
+    :func:`sensing.iterates` stops computing there and must give what every step would."""
+    problem = sensing.make_problem(5, (1.0, 0.5), 400, seed=1)
+    u = sensing.initial_factor(5, 2, 0.3, seed=1)
+    fast = [(w.copy(), g.copy()) for _, w, g in sensing.iterates(problem, u, 0.1, 3000)]
+    assert len(fast) == 3001
+    plain = []
+    for t in range(3001):
+        w = sensing.svec(u @ u.T)
+        g = sensing.symmetric_product(problem.gram, w - problem.w_star)
+        plain.append((w, g))
+        u = u - 0.1 * sensing.unsvec(g, 5) @ u
+    np.testing.assert_array_equal(np.array([w for w, _ in fast]), np.array([w for w, _ in plain]))
+    np.testing.assert_array_equal(np.array([g for _, g in fast]), np.array([g for _, g in plain]))
+    assert np.array_equal(fast[-1][0], fast[-1000][0]), "no fixed point within the run"

@@ -1,6 +1,8 @@
-"""Unit tests of companion.spectra: Lanczos and HVPs against dense eigh and finite differences."""
+"""Unit tests of companion.spectra: top eigenpairs (dense and Lanczos) and HVPs against dense
+eigh and finite differences."""
 
 import numpy as np
+import pytest
 import torch
 
 from companion import spectra
@@ -15,17 +17,24 @@ def _matrix_with_outliers(dim=150, seed=0):
     return (q * lam) @ q.T
 
 
-def test_lanczos_extremes_match_dense_eigh_on_a_random_symmetric_matrix():
-    a = _matrix_with_outliers()
-    exact = np.linalg.eigvalsh(a)
-    matrix = torch.from_numpy(a)
-    ritz = spectra.lanczos(lambda v: matrix @ v, a.shape[0], n_iter=40, seed=1)
-    assert ritz.n_iter == 40
-    np.testing.assert_allclose([ritz.values[0], ritz.values[-1]], [exact[0], exact[-1]],
-                               rtol=1e-10)
-    # the Ritz vectors are eigenvectors: residual ||A v - lambda v|| small
-    v = ritz.vectors[:, 0]
-    assert np.linalg.norm(a @ v - ritz.values[0] * v) < 1e-8
+@pytest.mark.parametrize("dim", [spectra.DENSE_MAX_DIM, 150])  # the dense route, Lanczos
+def test_top_eigenpairs_match_dense_eigh_on_random_symmetric_matrices(dim):
+    matrices = np.stack([_matrix_with_outliers(dim, seed) for seed in range(3)])
+    values, vectors = spectra.top_eigenpairs(lambda v: (matrices @ v[:, :, None])[:, :, 0],
+                                             dim, batch=3, seed=1)
+    for matrix, value, vector in zip(matrices, values, vectors):
+        exact, eigenvectors = np.linalg.eigh(matrix)
+        assert value == pytest.approx(exact[-1], rel=1e-12)
+        assert abs(vector @ eigenvectors[:, -1]) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_lanczos_stops_each_operator_on_its_own():
+    """An operator's result does not depend on the others in its batch."""
+    matrices = np.stack([_matrix_with_outliers(150, seed) for seed in range(3)])
+    together = spectra.top_eigenpairs(lambda v: (matrices @ v[:, :, None])[:, :, 0], 150, 3)
+    alone = spectra.top_eigenpairs(lambda v: v @ matrices[1], 150, 1)
+    np.testing.assert_allclose(together[0][1], alone[0][0], rtol=1e-15)
+    np.testing.assert_allclose(together[1][1], alone[1][0], rtol=0, atol=1e-15)
 
 
 def _small_net_problem():
@@ -61,16 +70,25 @@ def test_hvp_matches_dense_hessian_times_v():
                                rtol=1e-10, atol=1e-13)
 
 
-def test_lanczos_on_a_net_hessian_matches_dense_eigh():
-    net, theta, x, y = _small_net_problem()
-    loss_fn = net.loss_fn(x, y)
+def test_top_eigenpairs_of_a_net_hessian_from_hvps_match_dense_eigh():
+    """Both ends of the spectrum of a net's Hessian, the lowest as the top of -H, by Lanczos on
+    autodiff HVPs."""
+    net = MLP((2, 8, 6, 1), "tanh")
+    gen = torch.Generator().manual_seed(0)
+    theta = net.init(gen)
+    x = torch.randn(30, 2, generator=gen, dtype=torch.float64)
+    loss_fn = net.loss_fn(x, torch.randn(30, 1, generator=gen, dtype=torch.float64))
+    assert net.n_params > spectra.DENSE_MAX_DIM
     exact = torch.linalg.eigvalsh(spectra.dense_hessian(loss_fn, theta)).numpy()
-    lam_min, v_min, lam_max, _ = spectra.extreme_eigenpairs(loss_fn, theta, n_iter=len(theta))
     scale = np.abs(exact).max()
-    assert abs(lam_min - exact[0]) < 1e-10 * scale
-    assert abs(lam_max - exact[-1]) < 1e-10 * scale
-    hv = spectra.hvp(loss_fn, theta, torch.from_numpy(v_min)).numpy()
-    assert np.linalg.norm(hv - lam_min * v_min) < 1e-8 * scale
+
+    def products(sign):
+        return lambda v: sign * spectra.hvp(loss_fn, theta, torch.from_numpy(v[0])).numpy()[None]
+
+    for sign, expected in ((1, exact[-1]), (-1, exact[0])):
+        (value,), (vector,) = spectra.top_eigenpairs(products(sign), net.n_params, 1)
+        assert abs(sign * value - expected) < 1e-10 * scale
+        assert np.linalg.norm(products(sign)(vector[None])[0] - value * vector) < 1e-8 * scale
 
 
 def test_inertia_counts_signs_with_a_relative_zero_threshold():

@@ -7,9 +7,10 @@ states the definitions these functions implement.
   single-tensor path) on one flat parameter vector and keeps what the optimiser hides: the
   moments, the bias-corrected second moment ``v_hat`` and the diagonal preconditioner ``P_t``
   that was actually applied at step ``t`` (so ``v_hat_t`` already contains ``g_t``).
-* :func:`preconditioned_curvature` turns a Hessian, a gradient and ``P_t`` into the quantities
-  the paper compares with ``2 / lr``: ``lambda_max(H_hat)``, the gradient-directional curvature
-  (two readings, A and B), the alignment of the preconditioned gradient with the top mode.
+* :func:`preconditioned_curvature` turns Hessians (through their products with vectors),
+  gradients and ``P_t`` into the quantities the paper compares with ``2 / lr``:
+  ``lambda_max(H_hat)``, the gradient-directional curvature (two readings, A and B), the
+  alignment of the preconditioned gradient with the top mode.
 * Closed forms used as predictions: the pure-decay ratio of ``v_hat``, the 1-D crossing time
   ``t*`` and the frozen-preconditioner 2x2 map whose eigenvalue passes -1 at the threshold.
 """
@@ -22,6 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..progress import progress
+from ..spectra import top_eigenpairs
+
 
 # --------------------------------------------------------------------------------------------
 # The optimiser
@@ -29,14 +33,32 @@ import torch
 AMSGRAD_VARIANTS = (None, "torch", "v_hat")
 
 
+@dataclass(frozen=True)
+class AdamOptions:
+    """One run's Adam settings besides the learning rate; ``amsgrad`` says where AMSGrad keeps
+    its running maximum, if anywhere (see :class:`InstrumentedAdam`)."""
+
+    betas: tuple[float, float]
+    eps: float
+    amsgrad: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.amsgrad not in AMSGRAD_VARIANTS:
+            raise ValueError(f"amsgrad must be one of {AMSGRAD_VARIANTS}, got {self.amsgrad!r}")
+
+
 class InstrumentedAdam:
-    """``torch.optim.Adam`` on a flat float64 vector, with ``m``, ``v_hat`` and ``P_t`` exposed.
+    """``torch.optim.Adam`` on a batch of flat float64 vectors (the rows of ``theta``), each run
+    with its own :class:`AdamOptions` (and learning rate, if ``lr`` is a list), with ``m``,
+    ``v_hat`` and ``P_t`` exposed.
 
     ``m_t = b1 m + (1-b1) g``, ``v_t = b2 v + (1-b2) g^2``,
     ``theta -= lr * m_hat_t / (sqrt(v_hat_t) + eps)``. The operations and their order copy
-    torch's ``_single_tensor_adam`` (``lerp_``, ``addcmul_``, ``sqrt() / sqrt(bc2) + eps``,
-    ``addcdiv_``) so the parameters agree with ``torch.optim.Adam`` to the last bit on the test
-    problems (tests/test_adam.py allows 1e-12 over 300 steps).
+    torch's ``_single_tensor_adam`` (``lerp_``, ``addcmul_`` of ``(1-b2) g`` and ``g``,
+    ``sqrt() / sqrt(bc2) + eps``, ``addcdiv_``'s ``(value m) / denom``, the bias corrections in
+    Python floats) so the parameters agree with ``torch.optim.Adam`` to the last bit on the test
+    problems (tests/test_adam.py allows 1e-12 over 300 steps). Runs of a batch advance together
+    (one tensor operation for all of them, the chapter's Part C) and never mix.
 
     ``amsgrad`` keeps a running maximum of the second moment, in one of two places:
 
@@ -47,12 +69,19 @@ class InstrumentedAdam:
       Part C): the applied ``v_hat`` never decreases, so ``P_t`` never grows.
     """
 
-    def __init__(self, theta: torch.Tensor, lr: float, betas: tuple[float, float],
-                 eps: float, amsgrad: str | None = None):
-        if amsgrad not in AMSGRAD_VARIANTS:
-            raise ValueError(f"amsgrad must be one of {AMSGRAD_VARIANTS}, got {amsgrad!r}")
+    def __init__(self, theta: torch.Tensor, lr: float | list[float], options: list[AdamOptions]):
+        if len(options) != len(theta):
+            raise ValueError(f"{len(theta)} runs need as many options, got {len(options)}")
+        self.lrs = [float(lr)] * len(options) if np.ndim(lr) == 0 else [float(x) for x in lr]
+        if len(self.lrs) != len(theta):
+            raise ValueError(f"{len(theta)} runs need as many learning rates, got {len(self.lrs)}")
         self.theta = theta.detach().clone()
-        self.lr, (self.beta1, self.beta2), self.eps, self.amsgrad = lr, betas, eps, amsgrad
+        self.options = options
+        self.beta1, self.beta2, self.eps = (self._per_run([o.betas[0] for o in options]),
+                                            self._per_run([o.betas[1] for o in options]),
+                                            self._per_run([o.eps for o in options]))
+        self.max_of_v = self._per_run([o.amsgrad == "torch" for o in options], torch.bool)
+        self.max_of_v_hat = self._per_run([o.amsgrad == "v_hat" for o in options], torch.bool)
         self.m = torch.zeros_like(self.theta)
         self.v = torch.zeros_like(self.theta)
         self.v_max = torch.zeros_like(self.theta)  # running max of v (or of v_hat)
@@ -60,26 +89,30 @@ class InstrumentedAdam:
         self.v_hat = torch.zeros_like(self.theta)  # second moment applied at the last step
         self.precond = torch.zeros_like(self.theta)  # diag of P_t applied at the last step
 
+    @staticmethod
+    def _per_run(values: list, dtype=torch.float64) -> torch.Tensor:
+        """One value per run as a column, to broadcast against (runs, P)."""
+        return torch.tensor(values, dtype=dtype)[:, None]
+
     def step(self, grad: torch.Tensor) -> torch.Tensor:
-        """Apply step ``t`` with gradient ``g_t`` (taken at the current ``theta``); return theta."""
+        """Apply step ``t`` with gradients ``g_t`` (taken at the current ``theta``); return theta."""
         self.t += 1
         self.m.lerp_(grad, 1 - self.beta1)
-        self.v.mul_(self.beta2).addcmul_(grad, grad, value=1 - self.beta2)
-        bias_correction1 = 1 - self.beta1 ** float(self.t)
-        bias_correction2 = 1 - self.beta2 ** float(self.t)
-        if self.amsgrad == "v_hat":
-            torch.maximum(self.v_max, self.v / bias_correction2, out=self.v_max)
-            self.v_hat = self.v_max.clone()
-            denom = self.v_max.sqrt().add_(self.eps)
-        else:
-            second = self.v
-            if self.amsgrad == "torch":
-                torch.maximum(self.v_max, self.v, out=self.v_max)
-                second = self.v_max
-            denom = (second.sqrt() / bias_correction2 ** 0.5).add_(self.eps)
-            self.v_hat = second / bias_correction2
+        self.v.mul_(self.beta2).addcmul_((1 - self.beta2) * grad, grad)
+        bias_corrections = [(1 - o.betas[0] ** float(self.t), 1 - o.betas[1] ** float(self.t))
+                            for o in self.options]
+        step_size = self._per_run([-lr / first for lr, (first, _) in
+                                   zip(self.lrs, bias_corrections)])
+        bias_correction2 = self._per_run([second for _, second in bias_corrections])
+        root2 = self._per_run([second ** 0.5 for _, second in bias_corrections])
+        torch.maximum(self.v_max, torch.where(self.max_of_v_hat, self.v / bias_correction2,
+                                              self.v), out=self.v_max)
+        second = torch.where(self.max_of_v, self.v_max, self.v)
+        denom = torch.where(self.max_of_v_hat, self.v_max.sqrt() + self.eps,
+                            second.sqrt() / root2 + self.eps)
+        self.v_hat = torch.where(self.max_of_v_hat, self.v_max, second / bias_correction2)
         self.precond = 1.0 / denom
-        self.theta.addcdiv_(self.m, denom, value=-self.lr / bias_correction1)
+        self.theta.add_(step_size * self.m / denom)
         return self.theta
 
 
@@ -103,25 +136,28 @@ class AdamTrajectory:
         return np.arange(1, len(self.loss) + 1)
 
 
-def run_adam(grad_and_loss, theta0: torch.Tensor, steps: int, lr: float,
-             betas: tuple[float, float], eps: float, amsgrad: str | None = None,
-             keep_state: bool = True) -> AdamTrajectory:
-    """Full-batch Adam for ``steps`` steps, recording the loss (and the state if asked)."""
-    adam = InstrumentedAdam(theta0, lr, betas, eps, amsgrad)
+def run_adam(grad_and_loss, starts: torch.Tensor, steps: int, lr: float | list[float],
+             options: list[AdamOptions], keep_state=True) -> list[AdamTrajectory]:
+    """Full-batch Adam for ``steps`` steps from each row of ``starts`` with its options (and its
+    learning rate, where ``lr`` is a list), all runs at once (``grad_and_loss`` maps (runs, P)
+    to gradients and losses); one trajectory per run, recording the loss, and the state of the
+    runs ``keep_state`` selects (all, none, or one bool per run)."""
+    adam = InstrumentedAdam(starts, lr, options)
+    kept = torch.from_numpy(np.flatnonzero(np.broadcast_to(keep_state, len(options))))
     rows = {name: [] for name in ("loss", "theta", "grad", "v_hat", "precond")}
-    for _ in range(steps):
+    for _ in progress(range(steps), f"Adam, {len(options)} runs"):
         grad, loss = grad_and_loss(adam.theta)
-        rows["loss"].append(float(loss))
-        if keep_state:
-            rows["theta"].append(adam.theta.clone())
-            rows["grad"].append(grad)
+        rows["loss"].append(loss)
+        rows["theta"].append(adam.theta[kept])
+        rows["grad"].append(grad[kept])
         adam.step(grad)
-        if keep_state:
-            rows["v_hat"].append(adam.v_hat)
-            rows["precond"].append(adam.precond)
-    stacked = {name: (torch.stack(rows[name]).numpy() if keep_state else None)
-               for name in ("theta", "grad", "v_hat", "precond")}
-    return AdamTrajectory(loss=np.array(rows["loss"]), **stacked)
+        rows["v_hat"].append(adam.v_hat[kept])
+        rows["precond"].append(adam.precond[kept])
+    stacked = {name: torch.stack(rows[name], dim=1).numpy() for name in rows}  # (runs, T, ...)
+    states = dict(zip(kept.tolist(), range(len(kept))))
+    return [AdamTrajectory(stacked["loss"][run], *(
+        stacked[name][states[run]] if run in states else None
+        for name in ("theta", "grad", "v_hat", "precond"))) for run in range(len(options))]
 
 
 # --------------------------------------------------------------------------------------------
@@ -155,40 +191,48 @@ def frozen_map_threshold(curvature: float, beta1: float) -> float:
 
 @dataclass(frozen=True)
 class Curvature:
-    """The curvature quantities at one step; ``*_hat`` include ``c_t`` (threshold ``2/lr``)."""
+    """The curvature quantities at B steps, one entry per step; ``*_hat`` include ``c_t``
+    (threshold ``2/lr``)."""
 
-    lam_max_hat: float  # c_t lambda_max(P^1/2 H P^1/2)
-    lam_grad_a: float  # c_t g^T P H g / |g|^2 (literal reading)
-    lam_grad_b: float  # c_t (Pg)^T H (Pg) / g^T P g (loss change along -Pg); used in claims
-    lam_max_raw: float  # lambda_max(H), no preconditioner
-    cos_top: float  # |<P^1/2 g, u1>| / |P^1/2 g|, u1 the top eigenvector of P^1/2 H P^1/2
-    top_weights: np.ndarray  # u1^2: weights of the coordinates in the top mode (sum 1)
+    lam_max_hat: np.ndarray  # c_t lambda_max(P^1/2 H P^1/2)
+    lam_grad_a: np.ndarray  # c_t g^T P H g / |g|^2 (literal reading)
+    lam_grad_b: np.ndarray  # c_t (Pg)^T H (Pg) / g^T P g (loss change along -Pg); used in claims
+    lam_max_raw: np.ndarray  # lambda_max(H), no preconditioner
+    cos_top: np.ndarray  # |<P^1/2 g, u1>| / |P^1/2 g|, u1 the top eigenvector of P^1/2 H P^1/2
+    top_weights: np.ndarray  # (B, P) u1^2: weights of the coordinates in the top mode (sum 1)
 
 
-def preconditioned_curvature(hessian: np.ndarray, grad: np.ndarray, precond: np.ndarray,
-                             t: int, beta1: float) -> Curvature:
-    """``lambda_max(H_hat)``, ``lambda_grad^{A,B}(H_hat)`` and ``cos_t`` at step t, for a symmetric
-    ``hessian`` (as :func:`companion.spectra.dense_hessian` returns it).
+def preconditioned_curvature(hessian_times, grad: np.ndarray, precond: np.ndarray, t,
+                             beta1: float) -> Curvature:
+    """``lambda_max(H_hat)``, ``lambda_grad^{A,B}(H_hat)`` and ``cos_t`` at B steps t, for
+    symmetric Hessians given through ``hessian_times`` ((B, P) vectors -> their products, row b
+    with the Hessian of step b), gradients and preconditioners (B, P).
 
     These are the chapter's definitions (section "Adam, its preconditioner, and the threshold").
     ``lambda_max(H_hat) = c_t lambda_max(P^1/2 H P^1/2)``: ``P H`` is similar to the symmetric
-    ``P^1/2 H P^1/2``, so a symmetric eigensolver applies. Reading B is the Rayleigh quotient of
-    that matrix at ``P^1/2 g``, hence ``lambda_grad^B <= lambda_max(H_hat)``.
+    ``P^1/2 H P^1/2``, so a symmetric eigensolver applies (:func:`companion.spectra.top_eigenpairs`,
+    which needs only products). Reading B is the Rayleigh quotient of that matrix at
+    ``P^1/2 g``, hence ``lambda_grad^B <= lambda_max(H_hat)``.
     """
-    c = float(momentum_factor(t, beta1))
+    c = momentum_factor(t, beta1)
+    batch, dim = grad.shape
     root = np.sqrt(precond)
-    eigenvalues, eigenvectors = np.linalg.eigh(root[:, None] * hessian * root[None, :])
-    top = eigenvectors[:, -1]
+    top_hat, top = top_eigenpairs(lambda v: root * hessian_times(root * v), dim, batch)
     pg = precond * grad
     scaled_grad = root * grad
     return Curvature(
-        lam_max_hat=c * eigenvalues[-1],
-        lam_grad_a=c * (pg @ hessian @ grad) / (grad @ grad),
-        lam_grad_b=c * (pg @ hessian @ pg) / (grad @ pg),
-        lam_max_raw=np.linalg.eigvalsh(hessian)[-1],
-        cos_top=abs(scaled_grad @ top) / np.linalg.norm(scaled_grad),
+        lam_max_hat=c * top_hat,
+        lam_grad_a=c * _dot(pg, hessian_times(grad)) / _dot(grad, grad),
+        lam_grad_b=c * _dot(pg, hessian_times(pg)) / _dot(grad, pg),
+        lam_max_raw=top_eigenpairs(hessian_times, dim, batch)[0],
+        cos_top=np.abs(_dot(scaled_grad, top)) / np.linalg.norm(scaled_grad, axis=1),
         top_weights=top ** 2,
     )
+
+
+def _dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Row-wise inner products of two (B, P) arrays."""
+    return np.einsum("bp,bp->b", u, v)
 
 
 # --------------------------------------------------------------------------------------------

@@ -92,28 +92,34 @@ class Config:
     def estimate(self) -> Estimate:
         """Memory and time of a run, from its sizes (P = 3 width + 1 parameters, float64).
 
+        Time, measured on one core: a full-batch Adam step of R runs advancing together takes
+        0.23 ms plus, per run, 10 us and 6 ns per neuron and point; the curvature at one step
+        (closed-form Hessian-vector products, Lanczos) 0.2 ms + 2.5 us per parameter; a step of
+        the scalar runs (Parts A and D, the extension) 5 us; plus 15 s of kernel start and
+        figures. Quick mode (10 seeds, 90 runs in Part C's batch) comes to 24 s of CPU (19-27 s
+        measured, the spread being system time on a shared machine), paper mode to 49 s.
         Memory: the Adam state kept at every step of Part B and of the eps_large runs (four
-        P-vectors and their tensor overhead), and an exact Hessian with its intermediates
-        (P^2 n_points). Time, measured on 2 cores: a full-batch Adam step takes 0.11 ms plus
-        4 ns per neuron and point; an exact Hessian with its eigenvalues 20 ns x P^2 n_points
-        (18 ms at the quick sizes); a step of the scalar runs (Parts A and D, the extension)
-        5 us; plus 15 s of kernel start and figures. Quick mode comes to 60 s.
+        P-vectors and their tensor overhead), and the Lanczos bases of one batch of steps.
         """
         n_params = 3 * self.width + 1
-        # Adam, three mitigations, torch AMSGrad, the counted beta2; Adam and the small beta2
-        # again at the reversal learning rate
-        ablation_runs = 7 + len(self.beta2_counted)
-        adam_steps = self.steps + self.n_seeds * ablation_runs * self.ablation_steps
+        # per seed, in one batch: Adam, three mitigations, torch's AMSGrad and the counted beta2
+        # values; Adam and the small beta2 again at the reversal learning rate
+        ablation_runs = self.n_seeds * (7 + len(self.beta2_counted))
+
+        def adam_steps_s(runs: int) -> float:
+            return 2.3e-4 + runs * (1e-5 + 6e-9 * self.width * self.n_points)
+
         hessians = (self.steps // self.overview_every
                     + self.spikes_examined * (self.window_before + self.window_after + 50)
-                    + self.n_seeds * self.ablation_steps // self.bound_every)
+                    + self.n_seeds * (2 + (self.ablation_steps - 1) // self.bound_every))
         scalar_steps = (2 * self.quadratic_steps + 4 * self.extension_steps
                         + (3 + len(self.beta2_regimes)) * self.quartic_steps)
-        seconds = (15 + adam_steps * (1.1e-4 + 4e-9 * self.width * self.n_points)
-                   + hessians * 2e-8 * n_params**2 * self.n_points + scalar_steps * 5e-6)
+        seconds = (15 + self.steps * adam_steps_s(1)
+                   + self.ablation_steps * adam_steps_s(ablation_runs)
+                   + hessians * (2e-4 + 2.5e-6 * n_params) + scalar_steps * 5e-6)
         kept_steps = self.steps + self.n_seeds * self.ablation_steps
-        return Estimate(memory_bytes=(kept_steps * (4 * 8 * n_params + 800)
-                                      + 8 * n_params**2 * self.n_points),
+        lanczos = 128 * (64 * n_params + 4 * self.n_points * self.width)  # a batch of 128 steps
+        return Estimate(memory_bytes=kept_steps * (4 * 8 * n_params + 800) + 8 * lanczos,
                         seconds=seconds)
 
 

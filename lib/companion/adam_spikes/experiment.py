@@ -3,10 +3,11 @@
 This is the one module of the chapter that reads the configuration (:mod:`.config`); the science
 it calls (:mod:`.adam`, :mod:`.spikes`, :mod:`.power_loss`) takes plain values. One function per
 part of the chapter: :func:`quadratic` (Part A), :func:`network` with :func:`spike_checks` and
-:func:`spike_zooms` (Part B), :func:`mitigations` (Part C), :func:`degenerate` (Part D),
-:func:`double_edged` (the extension), :func:`warning_scores` and :func:`secant_proxy` (the
-negative results); each ``*_checks`` function turns a part's result into its claims, each
-``*_measures`` function into what the chapter shows without asserting. A value a claim checks on every seed or spike is a ``{seed: value}`` or
+:func:`spike_zooms` (Part B), :func:`mitigations` (Part C, every run in one batch),
+:func:`degenerate` (Part D), :func:`double_edged` (the extension), :func:`warning_scores` and
+:func:`secant_proxy` (the negative results); each ``*_checks`` function turns a part's result
+into its claims, each ``*_measures`` function into what the chapter shows without asserting. A
+value a claim checks on every seed or spike is a ``{seed: value}`` or
 ``{spike number: value}`` dict (spike 1 is the first), as ``run.claim`` takes it.
 """
 
@@ -19,7 +20,7 @@ import numpy as np
 import torch
 
 from ..checks import Check, Measured
-from ..spectra import dense_hessian
+from ..spectra import top_eigenpairs
 from . import adam, power_loss, spikes
 from .config import Config
 
@@ -142,7 +143,8 @@ def network(cfg: Config) -> NetworkResult:
     every ``overview_every`` steps."""
     net = spikes.TanhNet.sine_task(cfg.n_points, cfg.width)
     lr, betas = cfg.learning_rate, (cfg.beta1, cfg.beta2)
-    train = adam.run_adam(net.grad_and_loss, net.init(cfg.seed), cfg.steps, lr, betas, cfg.eps)
+    train, = adam.run_adam(net.grad_and_loss, net.init(cfg.seed)[None], cfg.steps, lr,
+                           [adam.AdamOptions(betas, cfg.eps)])
     found = spikes.detect_spikes(train.loss)
     stories, previous_end = [], 0
     for spike in found[:cfg.spikes_examined]:
@@ -278,6 +280,20 @@ def zoom_data(zooms: list[SpikeZoom], n_found: int) -> dict:
 # Part C: mitigations
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class ReversalResult:
+    """Spike counts of Adam and the small beta2 at ``reversal_learning_rate`` (Part C)."""
+
+    learning_rate: float
+    counts: dict  # variant name -> {seed: spike count}
+    loss: dict  # (seed, variant name) -> loss curve
+
+    def seeds_reversed(self, small: str) -> int:
+        """Seeds on which the small beta2 spikes at least as often as Adam."""
+        adam_counts, small_counts = self.counts["Adam"], self.counts[small]
+        return sum(small_counts[s] >= adam_counts[s] for s in adam_counts)
+
+
+@dataclass(frozen=True)
 class MitigationResult:
     """The loss of every (seed, variant) run of Part C and its detected spikes."""
 
@@ -288,6 +304,7 @@ class MitigationResult:
     found: dict  # (seed, variant) -> detected spikes
     eps_bound: dict  # seed -> max over t >= 2 along the large-eps run of c_t lam_max eta / (2 eps)
     eps_bound_first_step: dict  # seed -> c_1 lambda_max(H_1) eta / (2 eps), c_1 = 1/(1+b1)
+    reversal: ReversalResult | None = None  # the runs at reversal_learning_rate, if made
 
     @property
     def large_eps(self) -> str:
@@ -323,12 +340,12 @@ class MitigationResult:
 def mitigation_variants(cfg: Config) -> tuple[dict, dict]:
     """Part C's optimiser options by name: the asserted variants and the counted ones."""
     betas, eps = (cfg.beta1, cfg.beta2), cfg.eps
-    variants = {"Adam": dict(betas=betas, eps=eps),
-                f"eps = {cfg.eps_large:g}": dict(betas=betas, eps=cfg.eps_large),
-                f"beta2 = {cfg.beta2_small:g}": dict(betas=(cfg.beta1, cfg.beta2_small), eps=eps),
-                "AMSGrad": dict(betas=betas, eps=eps, amsgrad="v_hat")}
-    counted = {f"beta2 = {b:g}": dict(betas=(cfg.beta1, b), eps=eps) for b in cfg.beta2_counted}
-    counted["torch AMSGrad"] = dict(betas=betas, eps=eps, amsgrad="torch")
+    variants = {"Adam": adam.AdamOptions(betas, eps),
+                f"eps = {cfg.eps_large:g}": adam.AdamOptions(betas, cfg.eps_large),
+                f"beta2 = {cfg.beta2_small:g}": adam.AdamOptions((cfg.beta1, cfg.beta2_small), eps),
+                "AMSGrad": adam.AdamOptions(betas, eps, amsgrad="v_hat")}
+    counted = {f"beta2 = {b:g}": adam.AdamOptions((cfg.beta1, b), eps) for b in cfg.beta2_counted}
+    counted["torch AMSGrad"] = adam.AdamOptions(betas, eps, amsgrad="torch")
     return variants, counted
 
 
@@ -337,34 +354,49 @@ def variant_key(name: str) -> str:
     return name.replace(" = ", "_").replace(" ", "_")
 
 
-def sharpness(net: spikes.TanhNet, theta: np.ndarray) -> float:
-    """``lambda_max(H)`` at one point, from the dense Hessian."""
-    return np.linalg.eigvalsh(dense_hessian(net.loss, torch.from_numpy(theta)).numpy())[-1]
+def sharpness(net: spikes.TanhNet, thetas: np.ndarray) -> np.ndarray:
+    """``lambda_max(H)`` at each row of ``thetas``, from exact Hessian-vector products."""
+    return top_eigenpairs(net.hessian_terms(thetas).matvec, thetas.shape[1], len(thetas))[0]
 
 
-def mitigations(cfg: Config) -> MitigationResult:
-    """Part C: every variant from every seed's initialisation, its spikes, and along the
-    large-eps run the bound ``c_t lambda_max(H_t) eta / (2 eps)`` (Hessian at steps 1, 2 and
-    every bound_every steps; ``c_t`` falls from ``1/(1+b1)`` at t = 1 to ``(1-b1)/(1+b1)``)."""
+def mitigations(cfg: Config, reversal: bool = True) -> MitigationResult:
+    """Part C: every variant from every seed's initialisation, all runs advancing in one batch,
+    their spikes, and along each large-eps run the bound ``c_t lambda_max(H_t) eta / (2 eps)``
+    (Hessian at steps 1, 2 and every bound_every steps; ``c_t`` falls from ``1/(1+b1)`` at
+    t = 1 to ``(1-b1)/(1+b1)``). With ``reversal``, the batch also carries Adam and the small
+    beta2 at ``reversal_learning_rate`` (:class:`ReversalResult`, counted, not claimed)."""
     net = spikes.TanhNet.sine_task(cfg.n_points, cfg.width)
     variants, counted = mitigation_variants(cfg)
-    eps_name, scale = list(variants)[1], cfg.learning_rate / 2  # the run whose states are kept
-    loss, eps_bound, first_step = {}, {}, {}
-    for seed in cfg.seeds:
-        start = net.init(seed)
-        for name, options in {**variants, **counted}.items():
-            trajectory = adam.run_adam(net.grad_and_loss, start, cfg.ablation_steps,
-                                       cfg.learning_rate, keep_state=name == eps_name, **options)
-            loss[seed, name] = trajectory.loss
-            if name == eps_name:
-                rows = np.array([0, 1, *range(cfg.bound_every, cfg.ablation_steps,
-                                              cfg.bound_every)])
-                bound = np.array([sharpness(net, trajectory.theta[i]) for i in rows]) * (
-                    adam.momentum_factor(rows + 1, cfg.beta1) * scale / cfg.eps_large)
-                eps_bound[seed], first_step[seed] = bound[1:].max(), bound[0]
+    options = {**variants, **counted}
+    eps_name, scale = list(variants)[1], cfg.learning_rate / 2  # the runs whose states are kept
+    runs = [(seed, name, cfg.learning_rate) for seed in cfg.seeds for name in options]
+    if reversal:
+        runs += [(seed, name, cfg.reversal_learning_rate)
+                 for name in ("Adam", f"beta2 = {cfg.beta2_small:g}") for seed in cfg.seeds]
+    trajectories = adam.run_adam(
+        net.grad_and_loss, torch.stack([net.init(seed) for seed, _, _ in runs]),
+        cfg.ablation_steps, [lr for _, _, lr in runs], [options[name] for _, name, _ in runs],
+        keep_state=[name == eps_name for _, name, _ in runs])
+    n_claimed = len(cfg.seeds) * len(options)  # the runs at learning_rate come first
+    loss = {(seed, name): trajectory.loss
+            for (seed, name, _), trajectory in zip(runs[:n_claimed], trajectories)}
     found = {key: spikes.detect_spikes(curve) for key, curve in loss.items()}
-    return MitigationResult(cfg.seeds, tuple(variants), tuple(counted), loss, found, eps_bound,
-                            first_step)
+    rows = np.array([0, 1, *range(cfg.bound_every, cfg.ablation_steps, cfg.bound_every)])
+    kept = [trajectory.theta[rows] for (_, name, _), trajectory
+            in zip(runs[:n_claimed], trajectories) if name == eps_name]  # one per seed, in order
+    lam = sharpness(net, np.concatenate(kept)).reshape(len(cfg.seeds), len(rows))
+    bound = lam * (adam.momentum_factor(rows + 1, cfg.beta1) * scale / cfg.eps_large)
+    reversed_loss = {(seed, name): trajectory.loss
+                     for (seed, name, _), trajectory in zip(runs[n_claimed:],
+                                                            trajectories[n_claimed:])}
+    counts = {}
+    for (seed, name), curve in reversed_loss.items():
+        counts.setdefault(name, {})[seed] = len(spikes.detect_spikes(curve))
+    return MitigationResult(
+        cfg.seeds, tuple(variants), tuple(counted), loss, found,
+        {seed: row[1:].max() for seed, row in zip(cfg.seeds, bound)},
+        {seed: row[0] for seed, row in zip(cfg.seeds, bound)},
+        ReversalResult(cfg.reversal_learning_rate, counts, reversed_loss) if reversal else None)
 
 
 def mitigation_checks(cfg: Config, part_c: MitigationResult) -> list[Check]:
@@ -397,31 +429,6 @@ def mitigation_checks(cfg: Config, part_c: MitigationResult) -> list[Check]:
               why="v_hat that tracks g^2 within ~10 steps catches an instability early: its "
                   "spikes stay a fraction of Adam's", **smaller),
     ]
-
-
-@dataclass(frozen=True)
-class ReversalResult:
-    """Spike counts of Adam and the small beta2 at ``reversal_learning_rate`` (Part C)."""
-
-    learning_rate: float
-    counts: dict  # variant name -> {seed: spike count}
-
-    def seeds_reversed(self, small: str) -> int:
-        """Seeds on which the small beta2 spikes at least as often as Adam."""
-        adam_counts, small_counts = self.counts["Adam"], self.counts[small]
-        return sum(small_counts[s] >= adam_counts[s] for s in adam_counts)
-
-
-def reversal(cfg: Config) -> ReversalResult:
-    """Part C at ``reversal_learning_rate``: Adam and the small beta2 from every seed, counted."""
-    net = spikes.TanhNet.sine_task(cfg.n_points, cfg.width)
-    options = mitigation_variants(cfg)[0]
-    variants = {name: options[name] for name in ("Adam", f"beta2 = {cfg.beta2_small:g}")}
-    counts = {name: {seed: len(spikes.detect_spikes(adam.run_adam(
-        net.grad_and_loss, net.init(seed), cfg.ablation_steps, cfg.reversal_learning_rate,
-        keep_state=False, **options).loss)) for seed in cfg.seeds}
-        for name, options in variants.items()}
-    return ReversalResult(cfg.reversal_learning_rate, counts)
 
 
 # --------------------------------------------------------------------------------------------
@@ -631,10 +638,11 @@ def spike_measures(cfg: Config, result: NetworkResult) -> list[Measured]:
                      "t_cross(lambda^B_grad)", max(examined.onset_lead.values()))]
 
 
-def mitigation_measures(part_c: MitigationResult, at_reversal: ReversalResult) -> list[Measured]:
+def mitigation_measures(part_c: MitigationResult) -> list[Measured]:
     """Part C: the small beta2's amplitudes, final losses and spike counts against Adam's (at
     the chapter's learning rate and at the reversal one), the eps bound at t = 1, and AMSGrad."""
-    small, seeds, over = part_c.small_beta2, part_c.seeds, part_c.seed_range
+    small, seeds, over, at_reversal = (part_c.small_beta2, part_c.seeds, part_c.seed_range,
+                                       part_c.reversal)
     final_adam, final_small = part_c.final_loss("Adam"), part_c.final_loss(small)
     final_amsgrad = part_c.final_loss("AMSGrad")
     return [
@@ -739,7 +747,7 @@ def checks(cfg: Config) -> list[Check]:
     return [*quadratic_checks(cfg, quadratic(cfg)),
             *network_checks(cfg, spike_checks(part_b.stories[:CLAIMED_SPIKES],
                                               cfg.learning_rate)),
-            *mitigation_checks(cfg, mitigations(cfg)),
+            *mitigation_checks(cfg, mitigations(cfg, reversal=False)),
             *degenerate_checks(cfg, degenerate(cfg)),
             *double_edged_checks(cfg, double_edged(cfg))]
 
@@ -749,8 +757,8 @@ def explore_frame(cfg: Config) -> dict[str, np.ndarray]:
     the preconditioned and the raw sharpness, times eta/2."""
     net = spikes.TanhNet.sine_task(cfg.n_points, cfg.width)
     betas = (cfg.beta1, cfg.beta2)
-    train = adam.run_adam(net.grad_and_loss, net.init(cfg.seed), cfg.steps, cfg.learning_rate,
-                          betas, cfg.eps)
+    train, = adam.run_adam(net.grad_and_loss, net.init(cfg.seed)[None], cfg.steps,
+                           cfg.learning_rate, [adam.AdamOptions(betas, cfg.eps)])
     overview = spikes.curvature_series(
         net, train, range(EXPLORE_EVERY - 1, cfg.steps, EXPLORE_EVERY), *betas)
     return NetworkResult(cfg.learning_rate, train, spikes.detect_spikes(train.loss), [],

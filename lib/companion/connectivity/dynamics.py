@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..progress import progress
+
 RANK_THRESHOLD = 1e-3  # effective rank: singular values above this fraction of the largest
 
 
@@ -53,7 +55,7 @@ def descend(target: np.ndarray, mask: np.ndarray, a: np.ndarray, b: np.ndarray,
     logged_steps = np.arange(0, steps + 1, log_every) if log_every else np.zeros(0, dtype=int)
     a_log = np.empty((len(logged_steps), *a.shape))
     b_log = np.empty((len(logged_steps), *b.shape))
-    for step in range(steps + 1):
+    for step in progress(range(steps + 1), f"GD, {len(a)} runs"):
         if log_every and step % log_every == 0:
             a_log[step // log_every], b_log[step // log_every] = a, b
         if step == steps:

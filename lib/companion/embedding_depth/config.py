@@ -62,6 +62,8 @@ class Config:
     data_sizes: tuple[int, ...] = param((16, 256), "sample counts compared")
     data_steps: int = param(1200, "training steps per size (a run not done is cut here)")
     data_n_seeds: int = param(1, "seeds per size")
+    # Where the float32 training of Part 2, its controls and extensions runs
+    device: str = param("cpu", "'cpu', or 'cuda' for paper mode on a GPU (other rounding)")
 
     def __post_init__(self) -> None:
         require(self.hidden_width > 0 and self.n_train > 1, "hidden_width, n_train must be > 0")
@@ -87,6 +89,7 @@ class Config:
                 "data_sizes needs >= 2 entries, each >= 2")
         for n in (self.n_seeds, self.relu_n_seeds, self.data_n_seeds):
             check_seeds(self.seed, n)
+        require(self.device in ("cpu", "cuda"), "device must be 'cpu' or 'cuda'")
 
     @property
     def seeds(self) -> tuple[int, ...]:
@@ -95,29 +98,37 @@ class Config:
     def estimate(self) -> Estimate:
         """Memory and time of a run, from the sizes of Part 2, its controls and extensions.
 
-        Memory (float32): the weights of the deepest net with Adam's two moments and their
-        gradients, its activations forward and backward, and the logs. Time, measured on 2
-        cores: a training step takes 0.4 ms plus, per hidden layer, 25 us and 0.15 ns per
-        multiply-add of its n x width x width product; plus 30 s for the kernel start, Parts 1
-        and 3 (fixed sizes) and the figures. Quick mode comes to 52 s (54 s measured).
+        Every training run advances all its seeds together (one batched product per layer).
+        Time, measured on one core of the reference machine: a step of S seeds of depth L on n
+        points takes 0.2 ms + 60 us L + S (50 us + 3 ns per hidden activation, n width L,
+        + 0.1 ns per multiply-add of the (L - 1) width x width products, 3 n width^2 each
+        forward and back); plus 10 s for the kernel start, Parts 1 and 3 (fixed sizes) and the
+        figures. Quick mode comes to 25 s of CPU (26 s measured). Paper mode is compute-bound
+        (72 trillion float32 operations), about 77 minutes on one core: run it with
+        ``-p device=cuda`` on a machine with a GPU.
+        Memory (float32): each stack's parameters, gradients and Adam moments, its activations
+        forward and backward, and the logs.
         """
-        def step_s(depth: int, n: int) -> float:
-            return 4e-4 + depth * (2.5e-5 + 1.5e-10 * n * self.hidden_width**2)
+        width = self.hidden_width
+        runs = [(self.steps, depth, self.n_train, self.n_seeds)
+                for depth in self.depths + self.bn_depths]
+        runs += 2 * [(self.control_steps, self.control_depth, self.n_train, self.n_seeds)]
+        runs += [(self.prune_step + self.steps, self.control_depth, self.n_train, 1)]
+        runs += 3 * [(self.relu_steps, self.control_depth, self.n_train, self.relu_n_seeds)]
+        runs += [(self.data_steps, self.control_depth, n, self.data_n_seeds)
+                 for n in self.data_sizes]
 
-        control = step_s(self.control_depth, self.n_train)
-        seconds = (30 + self.n_seeds * self.steps * sum(
-                       step_s(depth, self.n_train) for depth in self.depths + self.bn_depths)
-                   + (2 * self.control_steps + self.steps + self.relu_n_seeds * self.relu_steps)
-                   * control
-                   + self.data_n_seeds * self.data_steps * sum(
-                       step_s(self.control_depth, n) for n in self.data_sizes))
-        depth = max(self.depths + self.bn_depths + (self.control_depth,))
-        n = max(self.n_train, *self.data_sizes)
-        runs = self.n_seeds * len(self.depths + self.bn_depths)
-        return Estimate(memory_bytes=4 * depth * (4 * self.hidden_width**2
-                                                  + 4 * n * self.hidden_width)
-                        + 8 * 7 * runs * (self.steps // self.log_every + 1),
-                        seconds=seconds)
+        def step_s(depth: int, n: int, seeds: int) -> float:
+            return 2e-4 + 6e-5 * depth + seeds * (
+                5e-5 + 3e-9 * n * width * depth + 1e-10 * 3 * (depth - 1) * n * width**2)
+
+        def stack_bytes(depth: int, n: int, seeds: int) -> float:
+            return 4 * seeds * depth * (4 * (width**2 + 3 * width) + 6 * n * width)
+
+        logged = 8 * 7 * self.n_seeds * len(runs) * (self.steps // self.log_every + 1)
+        return Estimate(
+            memory_bytes=max(stack_bytes(*run[1:]) for run in runs) + logged,
+            seconds=10 + sum(steps * step_s(*run) for steps, *run in runs))
 
 
 QUICK = Config()

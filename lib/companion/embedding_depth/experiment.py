@@ -330,14 +330,14 @@ def plateau_task(cfg: Config) -> Task:
     return Task(x, y, plateaus.least_squares_fit(x, y).loss, float(0.5 * (y.double() ** 2).mean()))
 
 
-def train_tanh(cfg: Config, task: Task, depth: int, seed: int, norm: str = "none",
-               init_scale: float | None = None, steps: int | None = None) -> TrainingLog:
-    """One full-batch Adam run of a tanh net of width ``hidden_width`` on the Part 2 task;
-    by default at the small initialisation for ``steps`` steps."""
+def train_tanh(cfg: Config, task: Task, depth: int, seeds, norm: str = "none",
+               init_scale: float | None = None, steps: int | None = None) -> list[TrainingLog]:
+    """Full-batch Adam runs of a tanh net of width ``hidden_width`` on the Part 2 task, one per
+    seed, trained together; by default at the small initialisation for ``steps`` steps."""
     return plateaus.train_from_scratch(
-        task.x, task.y, depth, cfg.hidden_width, seed, cfg.learning_rate,
+        task.x, task.y, depth, cfg.hidden_width, seeds, cfg.learning_rate,
         cfg.steps if steps is None else steps, cfg.log_every, norm=norm,
-        init_scale=cfg.init_scale if init_scale is None else init_scale)
+        init_scale=cfg.init_scale if init_scale is None else init_scale, device=cfg.device)
 
 
 @dataclass(frozen=True)
@@ -395,15 +395,12 @@ def train_dynamics(cfg: Config, task: Task) -> DynamicsResult:
     """Part 2 and its BN section: every depth plain, the BN depths with BatchNorm, and the
     controls at ``control_depth``, each over ``n_seeds`` seeds."""
     seeds = cfg.seeds
-    plain = {depth: [train_tanh(cfg, task, depth, s) for s in seeds] for depth in cfg.depths}
-    bn = {depth: [train_tanh(cfg, task, depth, s, "bn") for s in seeds]
-          for depth in cfg.bn_depths}
+    plain = {depth: train_tanh(cfg, task, depth, seeds) for depth in cfg.depths}
+    bn = {depth: train_tanh(cfg, task, depth, seeds, "bn") for depth in cfg.bn_depths}
     controls = {
-        "ln": [train_tanh(cfg, task, cfg.control_depth, s, "ln", steps=cfg.control_steps)
-               for s in seeds],
-        "standard_init": [train_tanh(cfg, task, cfg.control_depth, s,
-                                     init_scale=cfg.standard_init_scale, steps=cfg.control_steps)
-                          for s in seeds]}
+        "ln": train_tanh(cfg, task, cfg.control_depth, seeds, "ln", steps=cfg.control_steps),
+        "standard_init": train_tanh(cfg, task, cfg.control_depth, seeds,
+                                    init_scale=cfg.standard_init_scale, steps=cfg.control_steps)}
     summaries = {(label, depth): [plateaus.summarise(log, task.l_lin) for log in logs]
                  for label, runs in (("plain", plain), ("BN", bn))
                  for depth, logs in runs.items()}
@@ -561,9 +558,10 @@ class Fold:
 
 def fold_after(cfg: Config, task: Task, steps: int) -> Fold:
     """Train for ``steps``, then fold the linearised layers (and, apart, every layer)."""
-    model = plateaus.build(1, cfg.hidden_width, cfg.control_depth, 1, cfg.seed,
-                           init_scale=cfg.init_scale)
-    plateaus.train(model, task.x, task.y, cfg.learning_rate, steps, log_every=steps)
+    nets = plateaus.SeedStack([plateaus.build(1, cfg.hidden_width, cfg.control_depth, 1,
+                                              cfg.seed, init_scale=cfg.init_scale)], cfg.device)
+    plateaus.train(nets, task.x, task.y, cfg.learning_rate, steps, log_every=steps)
+    model = nets.model(0)
     pruned = pruning.prune_linearised(model, task.x, cfg.prune_threshold)
     every_layer_folded = pruning.prune_linearised(model, task.x, threshold=float("inf"))
     with torch.no_grad():
@@ -644,10 +642,10 @@ class ReluResult:
 def relu_extension(cfg: Config, task: Task) -> ReluResult:
     """The ReLU extension: depth ``control_depth``, standard init, without norm, BN and LN."""
     seeds = tuple(range(cfg.seed, cfg.seed + cfg.relu_n_seeds))
-    logs = {norm: [plateaus.train_from_scratch(
-        task.x, task.y, cfg.control_depth, cfg.hidden_width, s, cfg.learning_rate,
+    logs = {norm: plateaus.train_from_scratch(
+        task.x, task.y, cfg.control_depth, cfg.hidden_width, seeds, cfg.learning_rate,
         cfg.relu_steps, cfg.log_every, norm=norm, activation="relu",
-        init_scale=cfg.relu_init_scale, hidden_bias=cfg.relu_bias_init) for s in seeds]
+        init_scale=cfg.relu_init_scale, hidden_bias=cfg.relu_bias_init, device=cfg.device)
         for norm in ("none", "bn", "ln")}
     return ReluResult(seeds, logs, task.l_lin)
 
@@ -685,10 +683,12 @@ def more_data(cfg: Config) -> MoreDataResult:
     for n in cfg.data_sizes:
         x, y = x_pool[:n], y_pool[:n]
         levels[n] = plateaus.least_squares_fit(x, y).loss
-        t_half[n] = [min(plateaus.t_half(plateaus.train_from_scratch(
-            x, y, cfg.control_depth, cfg.hidden_width, s, cfg.learning_rate, cfg.data_steps,
-            cfg.log_every, init_scale=cfg.init_scale), levels[n]), cfg.data_steps)
-            for s in range(cfg.seed, cfg.seed + cfg.data_n_seeds)]
+        t_half[n] = [min(plateaus.t_half(log, levels[n]), cfg.data_steps)
+                     for log in plateaus.train_from_scratch(
+                         x, y, cfg.control_depth, cfg.hidden_width,
+                         range(cfg.seed, cfg.seed + cfg.data_n_seeds), cfg.learning_rate,
+                         cfg.data_steps, cfg.log_every, init_scale=cfg.init_scale,
+                         device=cfg.device)]
     return MoreDataResult(levels, t_half)
 
 
@@ -711,9 +711,9 @@ def explore_frame(cfg: Config) -> dict[str, np.ndarray]:
     """The explorable figure at ``cfg``: loss and max-layer N of the first seed's plain and BN
     runs (Part 2), and the plateau level ``L_lin``."""
     task = plateau_task(cfg)
-    runs = {**{f"plain L={depth}": train_tanh(cfg, task, depth, cfg.seed)
+    runs = {**{f"plain L={depth}": train_tanh(cfg, task, depth, [cfg.seed])[0]
                for depth in cfg.depths},
-            **{f"BN L={depth}": train_tanh(cfg, task, depth, cfg.seed, "bn")
+            **{f"BN L={depth}": train_tanh(cfg, task, depth, [cfg.seed], "bn")[0]
                for depth in cfg.bn_depths}}
     frame = {"steps": next(iter(runs.values())).steps, "l_lin": np.array([task.l_lin])}
     for label, log in runs.items():

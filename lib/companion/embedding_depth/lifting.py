@@ -129,13 +129,14 @@ class MLP:
 
 
 def risk(f: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """``R = 1/(2n) sum_i ||f(x_i) - y_i||^2``, the loss of every net in this chapter."""
-    return 0.5 * ((f - y) ** 2).sum() / f.shape[0]
+    """``R = 1/(2n) sum_i ||f(x_i) - y_i||^2``, the loss of every net in this chapter; for
+    outputs ``(..., n, k)`` of several nets, one risk per net."""
+    return 0.5 * ((f - y) ** 2).sum((-2, -1)) / f.shape[-2]
 
 
 def affine_design(x: torch.Tensor) -> torch.Tensor:
     """``[x 1]``: the inputs with a column of ones, so that ``[x 1] S`` is any affine map of x."""
-    return torch.cat([x, torch.ones(x.shape[0], 1, dtype=x.dtype)], dim=1)
+    return torch.cat([x, torch.ones(x.shape[0], 1, dtype=x.dtype, device=x.device)], dim=1)
 
 
 def affine_least_squares(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -402,7 +403,8 @@ class AffineFit:
 
 
 def affine_fit(z: torch.Tensor, activation) -> AffineFit:
-    """The :class:`AffineFit` of ``activation`` on ``z`` (``(n, m)``: m neurons, n samples).
+    """The :class:`AffineFit` of ``activation`` on ``z`` (``(..., n, m)``: m neurons, n samples,
+    any leading axes, such as one per seed).
 
     Closed form in float64: slope ``cov(s, z) / var(z)``, residual ``var(s) - cov^2 / var(z)``.
     A neuron whose pre-activation is constant on the data is exactly affine: slope 0, intercept
@@ -410,30 +412,32 @@ def affine_fit(z: torch.Tensor, activation) -> AffineFit:
     """
     z = z.detach().to(torch.float64)
     s = activation(z)
-    zc, sc = z - z.mean(dim=0), s - s.mean(dim=0)
-    var_z, var_s, cov = (zc**2).sum(0), (sc**2).sum(0), (zc * sc).sum(0)
+    zc, sc = z - z.mean(dim=-2, keepdim=True), s - s.mean(dim=-2, keepdim=True)
+    var_z, var_s, cov = (zc**2).sum(-2), (sc**2).sum(-2), (zc * sc).sum(-2)
     constant = torch.zeros_like(var_z)
     slope = torch.where(var_z > 0, cov / var_z.clamp_min(1e-300), constant)
     explained = torch.where(var_z > 0, cov**2 / var_z.clamp_min(1e-300), constant)
-    return AffineFit(slope, s.mean(0) - slope * z.mean(0), (var_s - explained).clamp_min(0),
+    return AffineFit(slope, s.mean(-2) - slope * z.mean(-2), (var_s - explained).clamp_min(0),
                      var_s)
 
 
-def nonlinearity_index(z: torch.Tensor, activation=torch.tanh) -> float:
+def nonlinearity_index(z: torch.Tensor, activation=torch.tanh) -> torch.Tensor:
     """``N = sum_j min_{a,b} ||s(z_j) - a z_j - b||^2 / sum_j ||s(z_j) - mean||^2`` (Part 2).
 
-    ``z`` is ``(n, m)``: the pre-activations of one layer's m neurons on the n training inputs.
-    N = 0 means the layer computes an affine map on the training set ("layer linearization").
+    ``z`` is ``(..., n, m)``: the pre-activations of one layer's m neurons on the n training
+    inputs (one N per leading index). N = 0 means the layer computes an affine map on the
+    training set ("layer linearization").
     """
     fit = affine_fit(z, activation)
-    total = float(fit.spread.sum())
-    return float(fit.residual.sum()) / total if total > 0 else 0.0
+    total = fit.spread.sum(-1)
+    return torch.where(total > 0, fit.residual.sum(-1) / total.clamp_min(1e-300), 0.0)
 
 
-def linearised_fraction(z: torch.Tensor) -> float:
+def linearised_fraction(z: torch.Tensor) -> torch.Tensor:
     """Fraction of ReLU neurons that are single-signed on all inputs (the ReLU extension): such a
-    neuron is affine on the training set (identity or zero), linearised by sign, not by scale."""
-    return float(((z >= 0).all(dim=0) | (z <= 0).all(dim=0)).double().mean())
+    neuron is affine on the training set (identity or zero), linearised by sign, not by scale.
+    ``z`` is ``(..., n, m)``, one fraction per leading index."""
+    return ((z >= 0).all(dim=-2) | (z <= 0).all(dim=-2)).double().mean(-1)
 
 
 def fibre_dimension(net: MLP, theta: torch.Tensor, x: torch.Tensor,

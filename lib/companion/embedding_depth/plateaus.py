@@ -12,16 +12,20 @@ fraction of single-signed (linearised) ReLU neurons.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
+from ..progress import progress
 from .lifting import (ACTIVATIONS, affine_design, affine_least_squares, linearised_fraction,
                       nonlinearity_index, risk)
 
 NORMS = ("none", "bn", "ln")
+NORM_EPS = 1e-5  # BatchNorm1d's and LayerNorm's default
 
 
 class NormedMLP(nn.Module):
@@ -40,6 +44,7 @@ class NormedMLP(nn.Module):
         if norm not in NORMS:
             raise ValueError(f"norm must be one of {NORMS}")
         widths = [d_in] + [width] * depth + [d_out]
+        self.norm = norm
         self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
         norm_layer = {"none": lambda m: nn.Identity(), "bn": nn.BatchNorm1d,
                       "ln": nn.LayerNorm}[norm]
@@ -87,30 +92,134 @@ class TrainingLog:
     linearised: np.ndarray  # fraction of hidden neurons single-signed on all inputs
 
 
-def train(model: NormedMLP, x: torch.Tensor, y: torch.Tensor, lr: float, steps: int,
-          log_every: int) -> TrainingLog:
-    """Full-batch Adam on ``R = 1/(2n) sum ||f - y||^2`` (float32), logging at steps 0, k, 2k..."""
+class SeedStack:
+    """The :class:`NormedMLP` of several seeds (one architecture) as one float32 tensor
+    ``theta`` (seeds, P), each row a seed's parameters, so that one batched product per layer
+    advances every seed and one Adam update the whole stack.
+
+    The forward pass is :meth:`NormedMLP.forward` seed by seed: ``Linear`` as a batched product,
+    BatchNorm by torch's own kernel (each seed's neuron is one channel, normalised over the
+    training set), LayerNorm over each sample's neurons. The seeds never mix: the summed risk
+    has each seed's gradient in its own row.
+    """
+
+    def __init__(self, models: list[NormedMLP], device: str = "cpu"):
+        self.template = copy.deepcopy(models[0])  # the architecture, for :meth:`model`
+        self.norm, self.sigma = models[0].norm, models[0].sigma
+        rows = [torch.cat([p.detach().reshape(-1) for p in self._ordered(m)]) for m in models]
+        self.theta = torch.stack(rows).to(device).requires_grad_()
+        self.shapes = [p.shape for p in self._ordered(models[0])]
+
+    @staticmethod
+    def _ordered(model: NormedMLP) -> list[torch.Tensor]:
+        """The parameters in the layout of a row of theta: weights, biases, gains, shifts."""
+        return [*(l.weight for l in model.linears), *(l.bias for l in model.linears),
+                *(n.weight for n in model.norms if model.norm != "none"),
+                *(n.bias for n in model.norms if model.norm != "none")]
+
+    def unpack(self, theta: torch.Tensor) -> tuple[list[torch.Tensor], ...]:
+        """Weights, biases, gains and shifts, each (seeds, *shape), as views of ``theta``."""
+        sizes = [shape.numel() for shape in self.shapes]
+        views = [chunk.reshape(len(theta), *shape)
+                 for chunk, shape in zip(theta.split(sizes, dim=1), self.shapes)]
+        layers = len(self.template.linears)
+        norms = (len(views) - 2 * layers) // 2
+        return (views[:layers], views[layers:2 * layers], views[2 * layers:2 * layers + norms],
+                views[2 * layers + norms:])
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Outputs (seeds, n, d_out) and the activation inputs ``z`` of each hidden layer
+        (seeds, n, width), after the norm."""
+        weights, biases, gains, shifts = self.unpack(self.theta)
+        zs, h = [], x.expand(len(self.theta), *x.shape)
+        for layer, (weight, bias) in enumerate(zip(weights[:-1], biases[:-1])):
+            z = torch.baddbmm(bias[:, None, :], h, weight.transpose(1, 2))
+            zs.append(self._normalise(z, gains[layer], shifts[layer]) if gains else z)
+            h = self.sigma(zs[-1])
+        return torch.baddbmm(biases[-1][:, None, :], h, weights[-1].transpose(1, 2)), zs
+
+    def _normalise(self, z: torch.Tensor, gain: torch.Tensor, shift: torch.Tensor):
+        if self.norm == "bn":
+            seeds, n, width = z.shape
+            channels = z.transpose(0, 1).reshape(n, seeds * width)
+            normalised = F.batch_norm(channels, None, None, gain.reshape(-1), shift.reshape(-1),
+                                      training=True, eps=NORM_EPS)
+            return normalised.reshape(n, seeds, width).transpose(0, 1)
+        return (F.layer_norm(z, z.shape[-1:], eps=NORM_EPS) * gain[:, None, :]
+                + shift[:, None, :])
+
+    def model(self, seed_index: int) -> NormedMLP:
+        """One seed's net as a :class:`NormedMLP` on the CPU (for folding its layers)."""
+        model = copy.deepcopy(self.template)
+        with torch.no_grad():
+            for parameter, value in zip(self._ordered(model),
+                                        (v[seed_index] for group in self.unpack(self.theta)
+                                         for v in group)):
+                parameter.copy_(value)
+        return model
+
+
+@dataclass
+class Adam:
+    """``torch.optim.Adam`` with its default betas and eps on one tensor: the operations and their
+    order of its single-tensor loop (``lerp_``, ``addcmul_``, ``sqrt() / sqrt(bc2) + eps``,
+    ``addcdiv_``), without the optimiser's per-step bookkeeping, which costs more than the update
+    itself at these sizes."""
+
+    lr: float
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    t: int = 0
+    m: torch.Tensor | None = None
+    v: torch.Tensor | None = None
+
+    def step(self, theta: torch.Tensor, grad: torch.Tensor) -> None:
+        """Update ``theta`` in place with the gradient of step ``t + 1``."""
+        beta1, beta2 = self.betas
+        if self.m is None:
+            self.m, self.v = torch.zeros_like(theta), torch.zeros_like(theta)
+        self.t += 1
+        self.m.lerp_(grad, 1 - beta1)
+        self.v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        bias_correction1 = 1 - beta1 ** self.t
+        bias_correction2 = 1 - beta2 ** self.t
+        denom = (self.v.sqrt() / bias_correction2 ** 0.5).add_(self.eps)
+        with torch.no_grad():
+            theta.addcdiv_(self.m, denom, value=-self.lr / bias_correction1)
+
+
+def train(nets: SeedStack, x: torch.Tensor, y: torch.Tensor, lr: float, steps: int,
+          log_every: int) -> list[TrainingLog]:
+    """Full-batch Adam on ``R = 1/(2n) sum ||f - y||^2`` (float32) for every seed of the stack at
+    once, logging at steps 0, k, 2k, ...; one log per seed."""
+    x, y = x.to(nets.theta.device), y.to(nets.theta.device)
     ls = least_squares_fit(x, y)
-    fit_norm = float(ls.fit.norm())
-    # fused: Adam in one kernel per step, 40% faster here than the default per-tensor loop; it
-    # rounds differently, so the trajectory agrees with that loop to float32 precision (tested)
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+    fit_norm = ls.fit.norm()
+    optimiser = Adam(lr)
     rows = []
-    for step in range(steps + 1):
-        out, zs = model(x)
+    label = f"{len(nets.template.norms)} hidden layers, norm {nets.norm}, {len(nets.theta)} seeds"
+    for step in progress(range(steps + 1), label):
+        out, zs = nets.forward(x)
         loss = risk(out, y)
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
+        nets.theta.grad = None
+        loss.sum().backward()
         if step % log_every == 0:
-            indices = [nonlinearity_index(z, model.sigma) for z in zs]
-            grad_norm = torch.cat([p.grad.reshape(-1) for p in model.parameters()]).norm()
-            rows.append((step, loss.item(), max(indices), min(indices),
-                         float((out.detach().double() - ls.fit).norm()) / fit_norm,
-                         float(grad_norm), linearised_fraction(torch.cat(zs, dim=1).detach())))
+            rows.append(_log_row(nets, step, loss, out, zs, ls.fit, fit_norm))
         if step < steps:
-            optimiser.step()
-    columns = np.array(rows, dtype=np.float64).T
-    return TrainingLog(*columns)
+            optimiser.step(nets.theta, nets.theta.grad)
+    columns = torch.stack(rows, dim=1).cpu().numpy()  # (seeds, logged steps, 7)
+    return [TrainingLog(*seed.T) for seed in columns]
+
+
+def _log_row(nets: SeedStack, step: int, loss, out, zs, fit, fit_norm) -> torch.Tensor:
+    """The :class:`TrainingLog` row of every seed at one step, (seeds, 7), without leaving the
+    device (no synchronisation with a GPU until the run ends)."""
+    indices = torch.stack([nonlinearity_index(z, nets.sigma) for z in zs], dim=1)
+    return torch.stack([torch.full_like(indices[:, 0], step), loss.detach().double(),
+                        indices.max(1).values, indices.min(1).values,
+                        (out.detach().double() - fit).norm(dim=(1, 2)) / fit_norm,
+                        nets.theta.grad.norm(dim=1).double(),
+                        linearised_fraction(torch.cat(zs, dim=2).detach())], dim=1)
 
 
 def build(d_in: int, width: int, depth: int, d_out: int, seed: int, norm: str = "none",
@@ -121,14 +230,15 @@ def build(d_in: int, width: int, depth: int, d_out: int, seed: int, norm: str = 
     return NormedMLP(d_in, width, depth, d_out, norm, activation, init_scale, hidden_bias)
 
 
-def train_from_scratch(x: torch.Tensor, y: torch.Tensor, depth: int, width: int, seed: int,
+def train_from_scratch(x: torch.Tensor, y: torch.Tensor, depth: int, width: int, seeds,
                        lr: float, steps: int, log_every: int, norm: str = "none",
                        activation: str = "tanh", init_scale: float = 0.1,
-                       hidden_bias: float = 0.0) -> TrainingLog:
-    """:func:`build` a net for ``(x, y)`` and :func:`train` it; the log only."""
-    model = build(x.shape[1], width, depth, y.shape[1], seed, norm, activation, init_scale,
-                  hidden_bias)
-    return train(model, x, y, lr, steps, log_every)
+                       hidden_bias: float = 0.0, device: str = "cpu") -> list[TrainingLog]:
+    """:func:`build` a net for ``(x, y)`` from each seed and :func:`train` them together; the
+    logs only, one per seed."""
+    nets = SeedStack([build(x.shape[1], width, depth, y.shape[1], seed, norm, activation,
+                            init_scale, hidden_bias) for seed in seeds], device)
+    return train(nets, x, y, lr, steps, log_every)
 
 
 def plateau_mask(log: TrainingLog, l_lin: float, tol: float = 0.05) -> np.ndarray:

@@ -75,20 +75,22 @@ class Config:
     def estimate(self) -> Estimate:
         """Memory and time of a run, from its sizes (float64 throughout; p = d(d+1)/2).
 
-        Memory: the two p x p Gram matrices K, the m x d^2 measurements and the d^2 x d^2 Gram
-        matrix of the asymmetric runs, and the stored GD paths, (T+1) x p each. Time, per seed:
-        building each Gram matrix (2 flops per entry per measurement), and per GD step 60 us
-        plus a product with K (2 p^2 flops; 2 d^4 for the asymmetric runs), at 1e10 flops/s;
-        GLRL counts as one more GD run per swept alpha. Plus 10 s of kernel start and figures.
-        Quick mode comes to 28 s, as measured on 2 cores.
+        Time, measured on one core, per seed: building the two Gram matrices (m p^2 and m d^4
+        multiply-adds by BLAS syrk, at 1e10 a second); a recorded GD step (its path and the
+        spectrum of U^T U: 20 us + 0.1 ns p^2 for the product with K + 0.8 ns k^3), with GLRL
+        counted as one more recorded run per swept alpha; a step of the symmetric rate runs
+        (20 us + 0.1 ns p^2) and of the asymmetric one (15 us + 0.2 ns d^4: its K no longer
+        fits the cache at d = 40). Plus 10 s of kernel start and figures. Quick mode comes to
+        17 s of CPU (17 s measured), paper mode to 5 minutes.
+        Memory: the two Gram matrices K, the m x d^2 measurements and the d^2 x d^2 Gram
+        matrix of the asymmetric runs, and two recorded GD paths, (T+1) x p each.
         """
-        d, m, p = self.dim, self.n_measurements, self.dim * (self.dim + 1) // 2
-        gd_steps = ((2 * len(self.alpha_sweep) + len(self.alphas_large) + 1) * self.steps
-                    + 2 * self.rate_steps)
-        per_seed = (gd_steps * (6e-5 + 2 * p**2 / 1e10) + self.rate_steps * (6e-5 + 2 * d**4 / 1e10)
-                    + 2 * m * (2 * p**2 + d**4) / 1e10)
-        paths = (2 * (self.steps + 1) + self.rate_steps + 1) * p
-        return Estimate(memory_bytes=8 * (2 * p**2 + m * d**2 + d**4 + paths),
+        d, m, p, k = self.dim, self.n_measurements, self.dim * (self.dim + 1) // 2, self.width
+        recorded = (2 * len(self.alpha_sweep) + len(self.alphas_large) + 1) * self.steps
+        per_seed = (recorded * (2e-5 + 1e-10 * p**2 + 8e-10 * k**3)
+                    + 2 * self.rate_steps * (2e-5 + 1e-10 * p**2)
+                    + self.rate_steps * (1.5e-5 + 2e-10 * d**4) + m * (p**2 + d**4) / 1e10)
+        return Estimate(memory_bytes=8 * (2 * p**2 + m * d**2 + d**4 + 2 * (self.steps + 1) * p),
                         seconds=10 + self.n_seeds * per_seed)
 
 

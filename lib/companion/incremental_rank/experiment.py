@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..checks import Check
+from ..progress import progress
 from ..small_init import predicted_stage_time, stage_time
 from . import asymmetric, sensing
 from .config import Config
@@ -185,7 +186,7 @@ def run_seed(config: Config, seed: int) -> SeedResult:
 
 def run_seeds(config: Config) -> tuple[SeedResult, ...]:
     """:func:`run_seed` for every seed of the configuration, the first seed first."""
-    return tuple(run_seed(config, seed) for seed in config.seeds)
+    return tuple(run_seed(config, seed) for seed in progress(config.seeds, "seeds"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -529,7 +530,8 @@ def convergence_rates(config: Config) -> ConvergenceRatesResult:
     steps, seeds = config.rate_steps, config.seeds
     runs = [asymmetric.rate_runs(
         sensing.make_problem(config.dim, config.sigmas, config.n_measurements, seed),
-        config.rate_alpha, config.learning_rate, steps, seed) for seed in seeds]
+        config.rate_alpha, config.learning_rate, steps, seed)
+        for seed in progress(seeds, "convergence-rate seeds")]
     t = np.unique(np.geomspace(1, steps, 400).astype(int))
     t_ref, quarter, half = steps // 10, steps // 4, steps // 2
     t_late = t[t >= t_ref // 20]

@@ -20,6 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
+from scipy.linalg import blas
+
+from ..progress import progress
 
 PROBLEM_SEED_OFFSET = 0  # default_rng(seed) draws the problem
 INIT_SEED_OFFSET = 10_000  # default_rng(10000 + seed) draws U_0
@@ -93,6 +96,23 @@ def gaussian_measurements(rng: np.random.Generator, n_measurements: int, dim: in
         yield svec((g + g.transpose(0, 2, 1)) / 2)
 
 
+def mean_outer_product(chunks, size: int) -> np.ndarray:
+    """``(1/m) sum_i a_i a_i^T`` over the rows a_i of every chunk: a Gram matrix K, exactly
+    symmetric. BLAS syrk fills one triangle (half the flops of ``a.T @ a``); it is mirrored."""
+    gram, count = np.zeros((size, size), order="F"), 0
+    for a in chunks:
+        gram = blas.dsyrk(1.0, a.T, beta=1.0, c=gram, overwrite_c=1)  # the upper triangle
+        count += len(a)
+    return (np.triu(gram) + np.triu(gram, 1).T) / count
+
+
+def symmetric_product(gram: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``K v`` for a symmetric K, by BLAS symv: it reads one triangle, half the memory traffic of
+    ``K @ v``, which bounds the speed of every GD step once K outgrows the cache. K equals its
+    transpose, a Fortran-ordered view that BLAS reads without a copy."""
+    return blas.dsymv(1.0, gram.T, v)
+
+
 def make_problem(dim: int, sigmas, n_measurements: int, seed: int) -> SensingProblem:
     """The sensing problem of the chapter's Setting, drawn from default_rng(seed).
 
@@ -102,11 +122,9 @@ def make_problem(dim: int, sigmas, n_measurements: int, seed: int) -> SensingPro
     rng = np.random.default_rng(PROBLEM_SEED_OFFSET + seed)
     q, _ = np.linalg.qr(rng.standard_normal((dim, len(sigmas))))
     x_star = (q * sigmas) @ q.T
-    p = dim * (dim + 1) // 2
-    gram = np.zeros((p, p))
-    for a in gaussian_measurements(rng, n_measurements, dim):
-        gram += a.T @ a
-    return SensingProblem(x_star, q, sigmas, gram / n_measurements, n_measurements)
+    gram = mean_outer_product(gaussian_measurements(rng, n_measurements, dim),
+                              dim * (dim + 1) // 2)
+    return SensingProblem(x_star, q, sigmas, gram, n_measurements)
 
 
 def error(problem: SensingProblem, w: np.ndarray) -> float:
@@ -115,12 +133,12 @@ def error(problem: SensingProblem, w: np.ndarray) -> float:
     Its expectation over the measurements is ||W - X*||_F^2 (Setting).
     """
     diff = w - problem.w_star
-    return float(diff @ problem.gram @ diff)
+    return float(diff @ symmetric_product(problem.gram, diff))
 
 
 def residual_matrix(problem: SensingProblem, w: np.ndarray) -> np.ndarray:
     """G(W) = (1/m) sum_i r_i A_i, the gradient of E/4 with respect to W."""
-    return unsvec(problem.gram @ (w - problem.w_star), problem.dim)
+    return unsvec(symmetric_product(problem.gram, w - problem.w_star), problem.dim)
 
 
 def gradient(problem: SensingProblem, u: np.ndarray) -> np.ndarray:
@@ -130,7 +148,7 @@ def gradient(problem: SensingProblem, u: np.ndarray) -> np.ndarray:
 
 def spectral_matrix(problem: SensingProblem) -> np.ndarray:
     """(1/m) sum_i y_i A_i = A*A(X*) / m, the spectral initialiser of the rank-s solutions."""
-    return unsvec(problem.gram @ problem.w_star, problem.dim)
+    return unsvec(symmetric_product(problem.gram, problem.w_star), problem.dim)
 
 
 def initial_factor(dim: int, width: int, alpha: float, seed: int) -> np.ndarray:
@@ -151,30 +169,48 @@ class Trajectory:
     eigenvalues: np.ndarray  # (T+1, k): the nonzero spectrum of W_t = U_t U_t^T
 
 
-def gradient_descent(problem: SensingProblem, u0: np.ndarray, lr: float,
-                     steps: int) -> Trajectory:
-    """U <- U - lr (1/m) sum_i r_i A_i U for ``steps`` steps, recording every W_t."""
+def iterates(problem: SensingProblem, u0: np.ndarray, lr: float, steps: int):
+    """Gradient descent U <- U - lr (1/m) sum_i r_i A_i U: yield ``(U_t, svec(W_t), K svec(W_t -
+    X*))`` for t = 0..steps (the last is the residual that the next step would apply).
+
+    A run that converges linearly (k = r) reaches, after a few thousand steps, a fixed point of
+    the floating-point map: a step that leaves every entry of U unchanged. Every later iterate
+    is then that one, so it is yielded again without being recomputed (the same numbers).
+    """
     u = u0.copy()
-    p = problem.gram.shape[0]
-    path = np.empty((steps + 1, p))
-    errors = np.empty(steps + 1)
-    eigenvalues = np.empty((steps + 1, u.shape[1]))
     for t in range(steps + 1):
         w = svec(u @ u.T)
-        g = problem.gram @ (w - problem.w_star)
+        g = symmetric_product(problem.gram, w - problem.w_star)
+        yield u, w, g
+        if t < steps:
+            following = u - lr * unsvec(g, problem.dim) @ u
+            if np.array_equal(following, u):
+                for _ in range(t + 1, steps + 1):
+                    yield u, w, g
+                return
+            u = following
+
+
+def gradient_descent(problem: SensingProblem, u0: np.ndarray, lr: float,
+                     steps: int) -> Trajectory:
+    """:func:`iterates` for ``steps`` steps, recording every W_t, E(W_t) and its spectrum."""
+    path = np.empty((steps + 1, problem.gram.shape[0]))
+    errors = np.empty(steps + 1)
+    eigenvalues = np.empty((steps + 1, u0.shape[1]))
+    for t, (u, w, g) in enumerate(progress(iterates(problem, u0, lr, steps),
+                                           f"GD, k = {u0.shape[1]}", total=steps + 1)):
         path[t] = w
         errors[t] = (w - problem.w_star) @ g
         # U^T U has the nonzero eigenvalues of U U^T, and no rounding noise in the zero ones
         eigenvalues[t] = np.linalg.eigvalsh(u.T @ u)[::-1]
-        if t < steps:
-            u = u - lr * unsvec(g, problem.dim) @ u
     return Trajectory(path, errors, eigenvalues)
 
 
 def _descend_to_stationarity(problem: SensingProblem, u: np.ndarray, lr: float,
                              grad_tol: float, max_steps: int, path: list | None = None,
                              min_eigenvalue: float = 0.0):
-    """Plain GD until ||grad f(U)||_F < grad_tol; appends svec(W) of every iterate to ``path``.
+    """Plain GD (:func:`iterates`) until ||grad f(U)||_F < grad_tol; appends svec(W) of every
+    iterate to ``path``.
 
     The test counts only once the smallest eigenvalue of U^T U is >= ``min_eigenvalue``. A GLRL
     phase starts at a saddle, where the gradient can already be below grad_tol (the new column
@@ -182,15 +218,14 @@ def _descend_to_stationarity(problem: SensingProblem, u: np.ndarray, lr: float,
     new direction has been learnt.
     """
     learnt = min_eigenvalue <= 0
-    for _ in range(max_steps):
-        w = svec(u @ u.T)
+    for t, (u, w, g) in enumerate(iterates(problem, u, lr, max_steps)):
+        if t == max_steps:
+            break
         if path is not None:
             path.append(w)
-        grad = residual_matrix(problem, w) @ u
         learnt = learnt or np.linalg.eigvalsh(u.T @ u)[0] >= min_eigenvalue
-        if learnt and np.linalg.norm(grad) < grad_tol:
+        if learnt and np.linalg.norm(unsvec(g, problem.dim) @ u) < grad_tol:
             return u
-        u = u - lr * grad
     raise RuntimeError(f"GD did not reach ||grad|| < {grad_tol:g} in {max_steps} steps")
 
 

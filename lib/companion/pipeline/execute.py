@@ -36,6 +36,7 @@ from pathlib import Path
 
 from ..numerics import pinned_environment
 from ..params import ParameterError
+from ..progress import PROGRESS_ENV
 from .paths import DOWNLOADS_FROM_CHAPTER_PAGE, RESULTS_ENV, Paths
 from .publish import InvalidPublish, check_files, publish, read_record
 from .registry import Chapter, make_config
@@ -301,7 +302,10 @@ def _run_kernel(chapter: Chapter, mode: str, overrides: dict, time_allowed: tupl
     timeout_s, limit_source = time_allowed
     deadline = time.monotonic() + timeout_s
     started = time.perf_counter()
-    with _environment(**{RESULTS_ENV: str(staged_results), **pinned_environment()}):
+    # progress bars on the terminal in paper mode only (companion.progress); never in quick mode
+    progress = chapter.name if mode == "paper" else ""
+    with _environment(**{RESULTS_ENV: str(staged_results), PROGRESS_ENV: progress,
+                         **pinned_environment()}):
         try:
             papermill.execute_notebook(
                 str(source), str(staged_notebook),

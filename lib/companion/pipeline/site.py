@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .execute import (BUDGET_FACTOR, ChapterFailed, Execution, Limits, RunRefused, read_failure,
                       run_chapter, say)
+from .parallel import default_jobs, run_jobs
 from .paths import EXECUTION_RECORD, Paths
 from .pdf import print_pdf
 from .publish import InvalidPublish
@@ -174,31 +175,50 @@ def _provenance(chapter: str, paths: Paths) -> dict:
     return loaded[1] if loaded else {}
 
 
-def run_all(mode: str, force: bool, paths: Paths, limits: Limits = Limits()) -> list[Execution]:
-    """Run every chapter, collecting failures instead of stopping at the first."""
-    executions, errors = [], []
-    for chapter in CHAPTERS.values():
-        say(f"{chapter.name} ({mode}) ...")
-        try:
-            execution = run_chapter(chapter, mode, force=force, paths=paths, limits=limits)
-        except (ChapterFailed, RunRefused) as error:
-            errors.append(str(error))
-            executions.append(Execution(chapter.name, mode, "failed", 0.0, chapter.budget_s,
-                                        "", str(error)))
-            continue
-        say(f"{chapter.name}: {execution.status}, {execution.wall_s:.1f} s")
-        if mode == "quick" and execution.wall_s > BUDGET_FACTOR * chapter.budget_s:
-            when = ("" if execution.status == "executed" else
+def run_all(mode: str, force: bool, paths: Paths, limits: Limits = Limits(),
+            jobs: int | None = None) -> list[Execution]:
+    """Run every chapter, ``jobs`` at a time (default: one per core), the longest estimated
+    first; collect failures instead of stopping at the first."""
+    outcomes: dict[str, Execution] = {}
+    errors: dict[str, str] = {}  # reported in the registry's order, whatever finished first
+
+    def started(job: tuple) -> None:
+        say(f"{job[0]} ({mode}) ...")
+
+    def finished(job: tuple, outcome) -> None:
+        name, chapter = job[0], CHAPTERS[job[0]]
+        if isinstance(outcome, (ChapterFailed, RunRefused)):
+            errors[name] = str(outcome)
+            outcomes[name] = Execution(name, mode, "failed", 0.0, chapter.budget_s, "",
+                                       str(outcome))
+            say(f"{name}: failed")
+            return
+        if isinstance(outcome, BaseException):
+            raise outcome
+        say(f"{name}: {outcome.status}, {outcome.wall_s:.1f} s")
+        if mode == "quick" and outcome.wall_s > BUDGET_FACTOR * chapter.budget_s:
+            when = ("" if outcome.status == "executed" else
                     " when the run the cache serves was executed (--force measures again)")
-            errors.append(f"chapter '{chapter.name}' took {execution.wall_s:.0f} s in quick "
-                          f"mode{when}, over {BUDGET_FACTOR:g}× its budget of "
-                          f"{chapter.budget_s:g} s")
-        executions.append(execution)
+            errors[name] = (f"chapter '{name}' took {outcome.wall_s:.0f} s in quick "
+                            f"mode{when}, over {BUDGET_FACTOR:g}× its budget of "
+                            f"{chapter.budget_s:g} s")
+        outcomes[name] = outcome
+
+    longest_first = sorted(CHAPTERS,
+                           key=lambda name: -CHAPTERS[name].modes[mode].estimate().seconds)
+    run_jobs(_run_one, [(name, mode, force, paths, limits) for name in longest_first],
+             default_jobs() if jobs is None else jobs, started, finished)
+    executions = [outcomes[name] for name in CHAPTERS]
     write_pages(executions, paths)
     if errors:
         raise BookFailed(f"{len(errors)} of {len(CHAPTERS)} chapters failed:\n"
-                         + "\n".join(errors))
+                         + "\n".join(errors[name] for name in CHAPTERS if name in errors))
     return executions
+
+
+def _run_one(name: str, mode: str, force: bool, paths: Paths, limits: Limits) -> Execution:
+    """One job of :func:`run_all` (module level, so that a worker process can be handed it)."""
+    return run_chapter(CHAPTERS[name], mode, force=force, paths=paths, limits=limits)
 
 
 def write_pages(executions: list[Execution], paths: Paths) -> None:
