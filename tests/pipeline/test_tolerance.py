@@ -94,8 +94,11 @@ def test_level_events_and_count():
     plateau = np.full((2, 50), 0.3)
     assert Level(0.05).check(plateau, plateau * 1.02) == []
     assert Level(0.05, of="max").check(plateau, plateau * 1.1)[0].startswith("level (max): 2 of")
+    counts = np.array([9, 8, 4, 3, 8, 9, 2, 2, 9, 7])  # mean 6.1
+    assert Level(0.35, of="mean").check(counts, counts[::-1]) == []
+    assert Level(0.35, of="mean").check(counts, counts // 2)[0].startswith("level (mean): 1 of")
     with pytest.raises(ValueError, match="Level"):
-        Level(0.1, of="mean")
+        Level(0.1, of="average")
     assert Events(steps=2).check(np.array([145, 290, 531]), np.array([146, 289, 533])) == []
     assert Events(steps=2, count=1).check(np.array([145, 290]), np.array([145, 290, 600])) == []
     assert Events(steps=2, first=3).check(np.array([1, 2, 3]), np.array([1, 2]))

@@ -37,7 +37,7 @@ import numpy as np
 
 LEVELS = {"first": lambda a: a[..., 0], "last": lambda a: a[..., -1],
           "min": lambda a: a.min(axis=-1), "max": lambda a: a.max(axis=-1),
-          "median": lambda a: np.median(a, axis=-1)}
+          "median": lambda a: np.median(a, axis=-1), "mean": lambda a: a.mean(axis=-1)}
 
 
 def _worst(excess: np.ndarray) -> tuple | None:
@@ -154,7 +154,7 @@ class LogEnvelope:
 
 @dataclasses.dataclass(frozen=True)
 class Level:
-    """One value per curve (``of``: first, last, min, max or median over the steps) within
+    """One value per curve (``of``: first, last, min, max, median or mean over the steps) within
     ``rtol`` of the baseline's: a plateau, the loss reached, a peak."""
 
     rtol: float
