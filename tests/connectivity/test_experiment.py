@@ -19,6 +19,7 @@ def test_both_modes_are_valid_and_paper_differs():
     {"blocks_alphas": (1e-8, 1e-4)},  # not decreasing
     {"log_every": 7},  # does not divide trajectory_steps
     {"sweep_sizes": (3, 17)},
+    {"one_missing_alphas": (1.0, 1e-8)},  # one alpha below 1: no change of rank to follow
 ])
 def test_bad_configurations_are_rejected(change):
     with pytest.raises(ParameterError):

@@ -73,6 +73,8 @@ class Config:
         require(all(self.alpha in alphas for alphas in sweeps),
                 "alpha must be in every alpha sweep")
         require(len(self.alphas) >= 3, "alphas needs >= 3 values (a fitted slope)")
+        require(sum(a < 1 for a in self.one_missing_alphas) >= 2,
+                "one_missing_alphas needs >= 2 values below 1 (claim A3 follows the rank there)")
         steps = (self.steps, self.one_missing_steps, self.trajectory_steps,
                  self.stages_steps, self.sweep_steps)
         require(all(t > 0 for t in steps), "step counts must be > 0")
