@@ -292,6 +292,12 @@ class ReversalResult:
         adam_counts, small_counts = self.counts["Adam"], self.counts[small]
         return sum(small_counts[s] >= adam_counts[s] for s in adam_counts)
 
+    def median_largest_amplitude(self, variant: str) -> float:
+        """Median over the seeds of the largest spike over its local baseline (1 without)."""
+        return float(np.median([
+            max((s.local_amplitude for s in spikes.detect_spikes(curve)), default=1.0)
+            for (_, name), curve in self.loss.items() if name == variant]))
+
 
 @dataclass(frozen=True)
 class MitigationResult:
@@ -653,6 +659,10 @@ def mitigation_measures(part_c: MitigationResult) -> list[Measured]:
         Measured("reversal_seeds", f"seeds of {over} on which {small} has at least as many "
                  f"spikes as Adam at learning rate {at_reversal.learning_rate:g}",
                  at_reversal.seeds_reversed(small)),
+        *(Measured(f"reversal_amplitude_{variant_key(name)}", f"median over {over} of the "
+                   f"largest local amplitude, {name} at learning rate "
+                   f"{at_reversal.learning_rate:g}", at_reversal.median_largest_amplitude(name))
+          for name in ("Adam", small)),
         Measured("eps_bound_first_step", "max over seeds of c_1 lambda_max(H_1) eta / (2 eps) at "
                  "t = 1, where c_1 = 1/(1+b1) still carries the bias correction",
                  max(part_c.eps_bound_first_step.values())),
