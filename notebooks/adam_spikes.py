@@ -12,8 +12,9 @@
 # # Adaptive preconditioners trigger loss spikes in Adam
 #
 # Train a small network with Adam and the loss falls smoothly for hundreds of steps, then jumps up
-# by a factor of 3 to 200 and falls back. Bai, Zhou, Zhao, Li, Li, Xiong, Yang, Zhang and Xu trace
-# these spikes to Adam's *preconditioner*, not to the loss landscape {cite:p}`bai2026spikes`.
+# several-fold (Part B prints each spike's height) and falls back. Bai, Zhou, Zhao, Li, Li,
+# Xiong, Yang, Zhang and Xu trace these spikes to Adam's *preconditioner*, not to the loss
+# landscape {cite:p}`bai2026spikes`.
 # While the gradient is small, the second-moment estimate $\hat v$ forgets it at the rate
 # $\beta_2$, so the step size $\eta/\sqrt{\hat v}$ grows. Once the preconditioned curvature *along
 # the gradient* passes $2/\eta$, the iterate becomes unstable along the top mode, the loss rises,
