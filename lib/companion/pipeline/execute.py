@@ -136,16 +136,10 @@ def check_limits(chapter: Chapter, config, mode: str, limits: Limits) -> tuple[f
     limit and where that comes from.
 
     The estimate is the configuration's own (``Config.estimate()``, from its sizes); the
-    message says it and how to lift the limit.
+    message says it and how to lift the limit. Memory is checked first: a run that cannot fit
+    is not helped by a longer time limit, so that is the limit to name.
     """
     estimate = config.estimate()
-    timeout_s, source = time_limit(chapter, mode, limits)
-    if estimate.seconds > timeout_s:
-        raise RunRefused(
-            f"chapter '{chapter.name}' ({mode} mode) is estimated to take "
-            f"{_duration(estimate.seconds)}, over its time limit of {_duration(timeout_s)} "
-            f"({source}): use smaller sizes, or pass --timeout "
-            f"{math.ceil(2 * estimate.seconds)} to run it anyway")
     needed = estimate.memory_bytes + KERNEL_MEMORY_BYTES
     allowed = limits.memory_bytes if limits.memory_bytes is not None else available_memory()
     if needed > allowed:
@@ -154,6 +148,13 @@ def check_limits(chapter: Chapter, config, mode: str, limits: Limits) -> tuple[f
             f"chapter '{chapter.name}' ({mode} mode) is estimated to need {needed / GIB:.1f} GiB "
             f"of memory, more than the {allowed / GIB:.1f} GiB {where}: use smaller sizes, or "
             f"pass --memory-limit {math.ceil(needed / GIB)} (GiB) to run it anyway")
+    timeout_s, source = time_limit(chapter, mode, limits)
+    if estimate.seconds > timeout_s:
+        raise RunRefused(
+            f"chapter '{chapter.name}' ({mode} mode) is estimated to take "
+            f"{_duration(estimate.seconds)}, over its time limit of {_duration(timeout_s)} "
+            f"({source}): use smaller sizes, or pass --timeout "
+            f"{math.ceil(2 * estimate.seconds)} to run it anyway")
     return timeout_s, source
 
 
