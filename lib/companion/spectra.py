@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch.func import grad, hessian, jvp
 
-DENSE_MAX_DIM = 32  # up to this many parameters the dense route is faster (benchmarks/curvature.py)
+DENSE_MAX_DIM = 32  # up to this many parameters the dense route is faster (benchmarks/results.md)
 LANCZOS_TOL = 1e-12  # stop when ||A u - theta u|| <= LANCZOS_TOL |theta| for the top Ritz pair
 
 

@@ -279,13 +279,26 @@ def zoom_data(zooms: list[SpikeZoom], n_found: int) -> dict:
 # --------------------------------------------------------------------------------------------
 # Part C: mitigations
 # --------------------------------------------------------------------------------------------
+def largest_local_amplitude(found: list) -> float:
+    """The largest of a run's detected spikes over its local baseline (1 for a run without)."""
+    return max((s.local_amplitude for s in found), default=1.0)
+
+
 @dataclass(frozen=True)
 class ReversalResult:
-    """Spike counts of Adam and the small beta2 at ``reversal_learning_rate`` (Part C)."""
+    """Adam and the small beta2 at ``reversal_learning_rate`` (Part C): losses and spikes."""
 
     learning_rate: float
-    counts: dict  # variant name -> {seed: spike count}
     loss: dict  # (seed, variant name) -> loss curve
+    found: dict  # (seed, variant name) -> detected spikes
+
+    @property
+    def counts(self) -> dict:
+        """``{variant name: {seed: spike count}}``."""
+        counts = {}
+        for (seed, name), detected in self.found.items():
+            counts.setdefault(name, {})[seed] = len(detected)
+        return counts
 
     def seeds_reversed(self, small: str) -> int:
         """Seeds on which the small beta2 spikes at least as often as Adam."""
@@ -293,10 +306,9 @@ class ReversalResult:
         return sum(small_counts[s] >= adam_counts[s] for s in adam_counts)
 
     def median_largest_amplitude(self, variant: str) -> float:
-        """Median over the seeds of the largest spike over its local baseline (1 without)."""
-        return float(np.median([
-            max((s.local_amplitude for s in spikes.detect_spikes(curve)), default=1.0)
-            for (_, name), curve in self.loss.items() if name == variant]))
+        """Median over the seeds of :func:`largest_local_amplitude`."""
+        return float(np.median([largest_local_amplitude(detected)
+                                for (_, name), detected in self.found.items() if name == variant]))
 
 
 @dataclass(frozen=True)
@@ -326,8 +338,7 @@ class MitigationResult:
 
     def max_local_amplitude(self, variant: str) -> dict:
         """``{seed: largest spike over its local baseline}`` of one variant (1 without spikes)."""
-        return {seed: max((s.local_amplitude for s in self.found[seed, variant]), default=1.0)
-                for seed in self.seeds}
+        return {seed: largest_local_amplitude(self.found[seed, variant]) for seed in self.seeds}
 
     def amplitude_ratio(self) -> dict:
         """``{seed: largest local amplitude with the small beta2 / with Adam}``."""
@@ -395,14 +406,13 @@ def mitigations(cfg: Config, reversal: bool = True) -> MitigationResult:
     reversed_loss = {(seed, name): trajectory.loss
                      for (seed, name, _), trajectory in zip(runs[n_claimed:],
                                                             trajectories[n_claimed:])}
-    counts = {}
-    for (seed, name), curve in reversed_loss.items():
-        counts.setdefault(name, {})[seed] = len(spikes.detect_spikes(curve))
     return MitigationResult(
         cfg.seeds, tuple(variants), tuple(counted), loss, found,
         {seed: row[1:].max() for seed, row in zip(cfg.seeds, bound)},
         {seed: row[0] for seed, row in zip(cfg.seeds, bound)},
-        ReversalResult(cfg.reversal_learning_rate, counts, reversed_loss) if reversal else None)
+        ReversalResult(cfg.reversal_learning_rate, reversed_loss,
+                       {key: spikes.detect_spikes(curve) for key, curve in reversed_loss.items()})
+        if reversal else None)
 
 
 def mitigation_checks(cfg: Config, part_c: MitigationResult) -> list[Check]:
