@@ -17,6 +17,7 @@
                                            notebook, source and results, and the book's PDF
     _build/html/                           the site
     _build/singlehtml/                     the whole book on one page, printed to the PDF
+    build/pdf/                             the last print, with the digest of its page
 
 The command line works on the checkout its library was imported from (:meth:`Paths.checkout`),
 whatever the working directory. Tests and benchmarks use another root (:meth:`Paths.scratch`) so
@@ -103,6 +104,11 @@ class Paths:
     @property
     def pdf(self) -> Path:
         return self.downloads / PDF_NAME
+
+    @property
+    def printed(self) -> Path:
+        """The last print of the book and the digest of the page it was printed from."""
+        return self.root / "build" / "pdf"
 
     @property
     def site(self) -> Path:

@@ -256,7 +256,7 @@ def build_site(paths: Paths) -> None:
     # Sphinx writes the single page as book/intro.html but links its assets from the root
     single_page = paths.single_page / "index.html"
     os.replace(paths.single_page / f"{ROOT_PAGE}.html", single_page)
-    print_pdf(single_page, paths.pdf)
+    print_pdf(single_page, paths.pdf, paths.printed)
     jupyter_book("html", paths.site, paths)
 
 
