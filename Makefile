@@ -1,11 +1,11 @@
-# The README's two commands: `make book` and `make test`. Everything else is in
+# The README's two commands: `make book` and `make test-all`. Everything else is in
 # `python -m companion` (see lib/companion/__main__.py); this file only installs and calls it.
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: book test bless benchmark clean
+.PHONY: book test test-all bless benchmark clean
 
 # torch's build: cpu (the default; the lock pins torch==X+cpu on Linux) or a CUDA build of the
 # same version from the PyTorch index, e.g. `make TORCH=cu128`.
@@ -30,9 +30,15 @@ $(INSTALLED): requirements.txt pyproject.toml
 book: $(INSTALLED)
 	$(PY) -m companion book
 
-## The whole test suite; builds the book first so the tests see this commit's results.
-test: book
+## The whole test suite (what CI runs); builds the book first so the tests see this commit's
+## results.
+test-all: book
 	$(PY) -m pytest
+
+## The two-minute loop: every test but the slow group (the browser, chapters re-executed,
+## kernels, processes and Dask clusters started), which `make test-all` adds.
+test: book
+	$(PY) -m pytest -m "not slow"
 
 ## Rewrite figure baselines from the latest quick run: make bless CHAPTERS="adam_spikes" REASON="..."
 ## Both reach the command through the environment: quotes or backticks in REASON stay text.

@@ -20,6 +20,14 @@ def repo() -> Paths:
     return Paths(ROOT)
 
 
+def pytest_configure(config) -> None:
+    """CI runs the whole suite: leaving out the slow group there would be a silent skip."""
+    under_ci = os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+    if under_ci and "slow" in (config.option.markexpr or ""):
+        raise pytest.UsageError(f"CI runs every test, but -m '{config.option.markexpr}' leaves "
+                                "some out: run `make test-all`")
+
+
 def chapter_results(name: str) -> Path:
     """The published quick-mode results of a chapter; fail (never skip) if there are none."""
     folder = Paths(ROOT).results(name)

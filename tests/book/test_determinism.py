@@ -28,6 +28,8 @@ from companion.pipeline.paths import Paths
 from companion.pipeline.registry import CHAPTERS
 from conftest import ROOT, chapter_results
 
+pytestmark = pytest.mark.slow  # re-executes every chapter
+
 OTHER_CPU = {"ATEN_CPU_CAPABILITY": "default"}
 CHEAPEST = "incremental_rank"  # about 20 s of CPU: the chapter rerun twice more
 LONGEST_FIRST = ["embedding_depth", "adam_spikes", "incremental_rank", "connectivity"]

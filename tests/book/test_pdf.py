@@ -11,6 +11,8 @@ from conftest import ROOT
 
 from .test_site import require
 
+pytestmark = pytest.mark.slow  # reads the PDF Chromium printed
+
 PDF = Paths(ROOT).site / "downloads" / Paths(ROOT).pdf.name
 
 

@@ -160,6 +160,7 @@ def made_up_sweep(folder: Path) -> Swept:
     return Swept(record, rows, folder)
 
 
+@pytest.mark.slow  # Chromium
 def test_the_slider_switches_frames_offline(browser, tmp_path):
     """The page MyST makes of a robustness page: the scope outlined, the slider working."""
     from docutils.core import publish_string
@@ -185,6 +186,7 @@ def test_the_slider_switches_frames_offline(browser, tmp_path):
     assert not refused and not errors
 
 
+@pytest.mark.slow  # Chromium
 @pytest.mark.parametrize("chapter", list(CHAPTERS))
 def test_the_robustness_pages_of_the_built_site(browser, chapter):
     page_path = SITE / "book" / "generated" / "robustness" / f"{chapter}.html"

@@ -24,6 +24,8 @@ from companion.pipeline.paths import Paths
 from companion.pipeline.pdf import BROWSER_ARGS, find_chromium, serve
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow  # every page in Chromium at two sizes
+
 PATHS = Paths(ROOT)
 SITE = PATHS.site
 SCREENSHOTS = PATHS.screenshots

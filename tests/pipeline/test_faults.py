@@ -126,6 +126,7 @@ publish("toy", staged / "toy.ipynb", staged / "results",
 """
 
 
+@pytest.mark.slow  # starts real kernels or processes
 def test_a_publish_killed_between_its_renames_is_never_served(toy, toy_repo, fake_kernel, cli,
                                                               tmp_path):
     stage_new_run(toy_repo[1], tmp_path)
@@ -238,6 +239,7 @@ def test_the_status_page_names_an_unreadable_result(toy, monkeypatch):
 
 
 # -- kernel death, timeouts and a full disk in a cell; the book goes on ------------------------
+@pytest.mark.slow  # starts real kernels or processes
 def test_the_book_runs_every_chapter_and_reports_every_failure(toy, cli, monkeypatch):
     """A kernel that dies (``os._exit``, as under the out-of-memory killer), one that hangs past
     its quick-mode limit (twice its budget) and a cell that finds the disk full: each fails its
@@ -461,6 +463,7 @@ def companion_in(folder: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True)
 
 
+@pytest.mark.slow  # starts real kernels or processes
 def test_the_command_line_works_from_any_folder_and_creates_nothing_there(tmp_path):
     for folder in (tmp_path, ROOT / "lib"):
         before = sorted(os.listdir(folder))
@@ -472,6 +475,7 @@ def test_the_command_line_works_from_any_folder_and_creates_nothing_there(tmp_pa
         assert sorted(os.listdir(folder)) == before
 
 
+@pytest.mark.slow  # starts real kernels or processes
 def test_the_command_line_refuses_to_run_another_checkouts_library(tmp_path):
     """Two clones sharing one virtualenv: run from the clone whose library is not imported."""
     clone = tmp_path / "clone"
@@ -517,6 +521,7 @@ def test_a_full_disk_fails_in_one_line_and_leaves_no_staging_behind(toy, fake_ke
     assert sorted(os.listdir(toy.failure("toy").parent)) == ["toy.ipynb", "toy.json"]
 
 
+@pytest.mark.slow  # starts real kernels or processes
 def test_a_second_run_waits_for_the_first_and_says_who_holds_the_lock(toy, cli):
     holding = threading.Event()
 
@@ -552,6 +557,7 @@ sys.exit(main(["run", "toy", "-p", "fault=hang", "--timeout", "300"]))
 """
 
 
+@pytest.mark.slow  # starts real kernels or processes
 def test_ctrl_c_during_a_run_ends_in_one_line_and_leaves_no_staging(toy):
     before = fingerprint(toy)
     process = subprocess.Popen([sys.executable, "-c", INTERRUPTED_RUN, str(TESTS),
@@ -595,3 +601,14 @@ def test_ci_is_read_as_a_boolean(monkeypatch, value, under_ci):
     outcome = pytest.fail.Exception if under_ci else pytest.skip.Exception
     with pytest.raises(outcome):
         load_site_test_module().require(False, "no browser")
+
+
+@pytest.mark.slow  # starts real kernels or processes
+@pytest.mark.parametrize("ci,refused", [("true", True), ("false", False)])
+def test_ci_refuses_to_leave_the_slow_group_out(ci, refused):
+    """`make test` leaves the slow group out; under CI that would be a silent skip."""
+    done = subprocess.run([sys.executable, "-m", "pytest", "-m", "not slow", "--collect-only",
+                           "-q", "tests/shared/test_plotting.py"], cwd=ROOT, text=True,
+                          capture_output=True, env={**os.environ, "CI": ci})
+    assert (done.returncode == pytest.ExitCode.USAGE_ERROR) == refused, done.stderr
+    assert ("run `make test-all`" in done.stderr) == refused, done.stderr

@@ -15,6 +15,8 @@ from companion.params import ParameterError
 from companion.pipeline.execute import ChapterFailed, run_chapter
 from .toy_chapter import TOY, command_line, executed_toy_root, fingerprint
 
+pytestmark = pytest.mark.slow  # starts real kernels
+
 
 @pytest.fixture(scope="module")
 def toy_root(tmp_path_factory):

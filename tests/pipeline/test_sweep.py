@@ -66,6 +66,7 @@ def table(paths: Paths) -> str:
     return (paths.sweeps(TOY.name) / "table.csv").read_text()
 
 
+@pytest.mark.slow  # a Dask cluster
 def test_a_sweep_on_a_local_cluster_of_two_workers(toy, cli):
     code, out, err = cli("sweep", "toy", "--workers", "2")
     assert code == 0, err
@@ -95,6 +96,7 @@ def test_a_sweep_on_a_local_cluster_of_two_workers(toy, cli):
     assert not stale.exists(), "results of another library were kept"
 
 
+@pytest.mark.slow  # a Dask cluster
 def test_a_failing_point_is_named_and_the_others_are_kept(toy, workers):
     faulty = dataclasses.replace(TOY, grids={"quick": Grid({"fault": ("", "raise")}, 2)})
     outcome = sweep_chapter(faulty, "quick", toy, workers)
@@ -153,6 +155,7 @@ def test_progress_in_a_log_is_a_line_per_tenth_of_the_work():
     assert "] 19 done (4 from the cache), 1 failed, 0 remaining" in lines[-1]
 
 
+@pytest.mark.slow  # a Dask cluster
 def test_the_robustness_page_outlines_the_scope_and_says_where_the_law_stops(toy, workers):
     sweep_chapter(TOY, "quick", toy, workers)
     page = robustness_page(TOY, load_sweep(TOY.name, toy))
@@ -167,6 +170,7 @@ def test_the_robustness_page_outlines_the_scope_and_says_where_the_law_stops(toy
     assert "warning" not in page
 
 
+@pytest.mark.slow  # a Dask cluster
 def test_a_table_altered_after_its_sweep_is_not_read(toy, workers):
     sweep_chapter(TOY, "quick", toy, workers)
     path = toy.sweeps(TOY.name) / "table.csv"
@@ -174,6 +178,7 @@ def test_a_table_altered_after_its_sweep_is_not_read(toy, workers):
     assert load_sweep(TOY.name, toy) is None
 
 
+@pytest.mark.slow  # a Dask cluster
 def test_the_book_sweeps_its_chapters_and_writes_where_their_claims_hold(toy, cli,
                                                                           monkeypatch):
     only_toy = {TOY.name: TOY}
@@ -213,6 +218,7 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+@pytest.mark.slow  # a Dask cluster
 def test_a_sweep_through_a_real_scheduler_and_worker(toy, cli, tmp_path):
     """A worker with two threads is refused; one with one thread, started without the pinned
     environment, is restarted in it, and the sweep's results are those of a local run."""
@@ -290,6 +296,7 @@ def stop_half_way(paths: Paths, cache: Path, how: signal.Signals) -> int:
     return kept
 
 
+@pytest.mark.slow  # a Dask cluster
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["kill", "ctrl-c"])
 def test_a_sweep_stopped_half_way_resumes_from_its_cache(toy, workers, how):
     cache = toy.sweeps(TOY.name) / "cache" / library_key(toy)[:16]
