@@ -20,10 +20,23 @@ def repo() -> Paths:
     return Paths(ROOT)
 
 
+def under_ci() -> bool:
+    """Whether CI runs the tests: ``CI`` true, 1 or yes, as CI services set it (``CI=false`` or
+    unset is a developer's machine)."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip without ``condition``; fail instead under CI, where nothing may be skipped."""
+    if not condition:
+        if under_ci():
+            pytest.fail(reason + " (under CI this test must run)")
+        pytest.skip(reason)
+
+
 def pytest_configure(config) -> None:
     """CI runs the whole suite: leaving out the slow group there would be a silent skip."""
-    under_ci = os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
-    if under_ci and "slow" in (config.option.markexpr or ""):
+    if under_ci() and "slow" in (config.option.markexpr or ""):
         raise pytest.UsageError(f"CI runs every test, but -m '{config.option.markexpr}' leaves "
                                 "some out: run `make test-all`")
 

@@ -17,9 +17,9 @@ from bs4 import BeautifulSoup
 
 from companion.__main__ import build_parser, overrides_of
 from companion.pipeline.registry import get_chapter, make_config
-from conftest import ROOT
+from conftest import ROOT, require
 
-from .test_site import SITE, require
+from .test_site import SITE
 
 # a python (any path) running the CLI with arguments, or make with a target
 COMMAND = re.compile(r"(?:^|\s)((?:\S*/)?python[\d.]*\s+-m\s+companion\s+\S.*)|^(make\s+\S.*)")

@@ -7,9 +7,7 @@ import pytest
 
 from companion.pipeline.paths import Paths
 from companion.pipeline.registry import CHAPTERS
-from conftest import ROOT
-
-from .test_site import require
+from conftest import ROOT, require
 
 pytestmark = pytest.mark.slow  # reads the PDF Chromium printed
 

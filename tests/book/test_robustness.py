@@ -12,8 +12,6 @@ import dataclasses
 import functools
 import http.server
 import io
-import os
-import shutil
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
@@ -22,14 +20,14 @@ import pytest
 
 from companion.pipeline.execute import content_digest
 from companion.pipeline.paths import Paths
+from companion.pipeline.pdf import find_chromium
 from companion.pipeline.registry import CHAPTERS, Chapter
 from companion.pipeline.robustness import robustness_page
 from companion.pipeline.sweep import Swept, in_scope_failures, load_sweep
-from conftest import ROOT
+from conftest import ROOT, require
 
 SWEPT = [name for name, chapter in CHAPTERS.items() if "quick" in chapter.grids]
 SITE = ROOT / "_build" / "html"
-UNDER_CI = os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 # sphinx-thebe's config script is added to every page twice (not ours; thebe is off)
 TOLERATED_PAGE_ERRORS = {"Identifier 'THEBE_JS_URL' has already been declared"}
 
@@ -53,12 +51,8 @@ def test_no_check_fails_inside_its_declared_scope(chapter):
 
 # -- in the browser ----------------------------------------------------------------------------
 def browser_or_skip():
-    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which(
-        "google-chrome")
-    if chromium is None:
-        if UNDER_CI:
-            pytest.fail("Chromium not found: under CI the browser tests must run")
-        pytest.skip("Chromium not found (apt-get install chromium)")
+    chromium = find_chromium()
+    require(chromium is not None, "Chromium not found (apt-get install chromium)")
     return chromium
 
 
@@ -190,10 +184,7 @@ def test_the_slider_switches_frames_offline(browser, tmp_path):
 @pytest.mark.parametrize("chapter", list(CHAPTERS))
 def test_the_robustness_pages_of_the_built_site(browser, chapter):
     page_path = SITE / "book" / "generated" / "robustness" / f"{chapter}.html"
-    if not page_path.exists():
-        if UNDER_CI:
-            pytest.fail(f"{page_path} was not built: run `make book`")
-        pytest.skip(f"no site in {SITE}: run `make book`")
+    require(page_path.exists(), f"{page_path} was not built: run `make book`")
     with served(SITE) as url:
         page, refused, errors = open_offline(browser, f"{url}/{page_path.relative_to(SITE)}")
         assert "where the claims hold" in page.locator("h1").first.text_content()

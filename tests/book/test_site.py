@@ -13,7 +13,6 @@ Needs Chromium (Debian's `chromium`; .ci/run installs it). It skips only outside
 (CI=true) a missing browser or site is a failure.
 """
 
-import os
 import re
 from urllib.parse import urljoin, urlparse
 
@@ -22,7 +21,7 @@ import pytest
 from companion.pipeline import tables
 from companion.pipeline.paths import Paths
 from companion.pipeline.pdf import BROWSER_ARGS, find_chromium, serve
-from conftest import ROOT
+from conftest import ROOT, require
 
 pytestmark = pytest.mark.slow  # every page in Chromium at two sizes
 
@@ -46,15 +45,6 @@ PROSE_IN_MATH = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}(?:[ ,.;:]+(?<![\\])[a-z
 INTERNAL_WORDS = re.compile(r"\b(?:the spec\b|spec's|spec:)|pipeline_notes|\bshared/", re.I)
 TEX_TEXT = re.compile(r"\\(?:text|mathrm|operatorname|textrm|mbox|rm|mathit|mathsf)\s*"
                       r"(\{[^{}]*\}|[a-zA-Z]+)")
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip without ``condition``; fail instead under CI (``CI`` true, 1 or yes, as CI services
-    set it; ``CI=false`` or unset is a developer's machine)."""
-    if not condition:
-        if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
-            pytest.fail(reason + " (under CI the browser test must run)")
-        pytest.skip(reason)
 
 
 def site_pages() -> list[str]:

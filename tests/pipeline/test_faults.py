@@ -11,7 +11,6 @@ the published run; a real kernel runs where the fault is the kernel's own.
 
 import dataclasses
 import errno
-import importlib.util
 import json
 import os
 import re
@@ -31,7 +30,7 @@ from companion.pipeline import execute, publish, registry, site
 from companion.pipeline import paths as paths_module
 from companion.pipeline.execute import PAPER_TIMEOUT_S, Limits, chapter_lock, time_limit
 from companion.pipeline.paths import EXECUTION_RECORD, CheckoutError, Paths
-from conftest import ROOT
+from conftest import ROOT, require
 from .toy_chapter import TOY, TOYS, command_line, executed_toy_root, fingerprint
 
 TESTS = Path(__file__).parent
@@ -587,20 +586,13 @@ def hang_started(paths: Paths) -> bool:
     return False
 
 
-def load_site_test_module():
-    spec = importlib.util.spec_from_file_location("site_test", ROOT / "tests/book/test_site.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("value,under_ci", [("true", True), ("1", True), ("TRUE", True),
                                             ("false", False), ("0", False), ("", False)])
 def test_ci_is_read_as_a_boolean(monkeypatch, value, under_ci):
     monkeypatch.setenv("CI", value)
     outcome = pytest.fail.Exception if under_ci else pytest.skip.Exception
     with pytest.raises(outcome):
-        load_site_test_module().require(False, "no browser")
+        require(False, "no browser")
 
 
 @pytest.mark.slow  # starts real kernels or processes
