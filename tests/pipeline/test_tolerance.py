@@ -131,6 +131,14 @@ def test_every_array_must_be_declared_and_every_pattern_used():
         tolerance.resolve({"x": Exact(), "z*": Exact()}, ["x"])
 
 
+def test_a_run_not_compared_with_the_baselines_keeps_the_classes_it_has():
+    """Paper mode plots more depths than the quick-mode declarations name, and an override may
+    plot fewer: neither is refused, and an array without a class is left out."""
+    declared = {"loss_L1_*": Exact(), "loss_L2_*": Rounding(1e-12)}
+    assert tolerance.resolve(declared, ["loss_L1_min", "loss_L4_min"], complete=False) == {
+        "loss_L1_min": Exact()}
+
+
 def test_run_figure_saves_the_declarations_and_refuses_unknown_arrays(tmp_path):
     from companion import plotting
     from companion.pipeline.style import apply_style
@@ -144,3 +152,7 @@ def test_run_figure_saves_the_declarations_and_refuses_unknown_arrays(tmp_path):
     with pytest.raises(ValueError, match=r"figure 'fig': .*patterns that match no array"):
         run.figure("fig", plotting.figure(2.0)[0], data={"x": [1]},
                    tolerance={"x": Exact(), "z": Exact()}, caption="A figure.")
+    paper = Run(get_chapter("incremental_rank"), "paper", {}, tmp_path / "paper")
+    paper.figure("fig", plotting.figure(2.0)[0], data={"x": [1], "w": [2]},
+                 tolerance={"x": Exact(), "z": Exact()}, caption="A figure.")
+    assert list(json.loads((tmp_path / "paper" / "fig.tolerance.json").read_text())) == ["x"]

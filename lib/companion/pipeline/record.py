@@ -28,7 +28,7 @@ import numpy as np
 from ..checks import Check
 from ..numerics import fingerprint, pin_torch
 from . import registry
-from .paths import DOWNLOADS_FROM_CHAPTER_PAGE, RESULTS_ENV, Paths
+from .paths import BASELINE_MODE, DOWNLOADS_FROM_CHAPTER_PAGE, RESULTS_ENV, Paths
 from .style import COLUMN_PX, PNG_METADATA, apply_style, illegible
 from .tables import claims_tables, configuration_table, verdict_badge
 from .tolerance import resolve, write_declarations
@@ -174,6 +174,12 @@ class Run:
         self._git = git_state()
         results_dir.mkdir(parents=True, exist_ok=True)
 
+    @property
+    def makes_baselines(self) -> bool:
+        """Whether this is a run the figure baselines are blessed from and compared with: plain
+        quick mode. Only such a run must give every array a tolerance class."""
+        return self.mode == BASELINE_MODE and not self.overrides
+
     # -- figures -------------------------------------------------------------------------
     def figure(self, name: str, fig, data: dict, tolerance: dict, caption: str) -> None:
         """Save ``fig`` as ``name.png`` and the arrays it plots as ``name.npz``, then show the
@@ -183,7 +189,9 @@ class Run:
         the stored baselines, so put in it every array a reader would need to redraw the plot.
         ``tolerance`` gives each array its tolerance class (``companion.pipeline.tolerance``;
         keys may be patterns, see ``tolerance.resolve``): what it must keep on a machine whose
-        rounding differs from the baselines'. It is saved as ``name.tolerance.json``.
+        rounding differs from the baselines'. It is saved as ``name.tolerance.json``. The
+        classes describe the quick-mode arrays: a paper-mode or overridden run, which may plot
+        other arrays (more depths), keeps the classes of those that have one.
         ``caption`` is Markdown; its first sentence is also the image's alt text, so make it
         say what the figure shows. The figure must be legible in the site's column
         (``style.illegible``).
@@ -197,7 +205,7 @@ class Run:
         if not arrays:
             raise ValueError(f"figure '{name}' has no data: pass the arrays it plots")
         try:
-            classes = resolve(tolerance, arrays)
+            classes = resolve(tolerance, arrays, complete=self.makes_baselines)
         except ValueError as error:
             raise ValueError(f"figure '{name}': {error}") from None
         png = self.results_dir / f"{name}.png"

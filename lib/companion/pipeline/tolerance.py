@@ -262,23 +262,26 @@ def from_json(record: dict):
     return CLASSES[kind](**fields)
 
 
-def resolve(declared: dict, keys) -> dict:
+def resolve(declared: dict, keys, complete: bool = True) -> dict:
     """Each array key's tolerance class: that of the first pattern of ``declared`` (in order)
     that matches it, where a pattern is a key or a shell-style pattern (``"loss_*"``).
 
-    Raises ValueError naming the arrays no pattern covers, and the patterns that match no
-    array (a stale declaration): every array must be declared, and nothing else.
+    With ``complete`` (a run the baselines are made from), raises ValueError naming the arrays
+    no pattern covers, and the patterns that match no array (a stale declaration): every array
+    must be declared, and nothing else. Without it (paper mode, overrides: runs never compared
+    with the baselines, whose arrays may differ, e.g. more depths), the arrays no pattern
+    covers are left out.
     """
     classes = {key: next((tolerance for pattern, tolerance in declared.items()
                           if fnmatchcase(key, pattern)), None) for key in keys}
     undeclared = sorted(key for key, tolerance in classes.items() if tolerance is None)
     unused = [pattern for pattern in declared
               if not any(fnmatchcase(key, pattern) for key in keys)]
-    if undeclared or unused:
+    if complete and (undeclared or unused):
         raise ValueError("tolerance classes: " + "; ".join(
             [f"arrays without a class {undeclared}"] * bool(undeclared)
             + [f"patterns that match no array {unused}"] * bool(unused)))
-    return classes
+    return {key: tolerance for key, tolerance in classes.items() if tolerance is not None}
 
 
 def write_declarations(path: Path, declared: dict) -> None:
