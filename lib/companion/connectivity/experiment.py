@@ -666,7 +666,7 @@ def trajectory_checks(cfg: Config, e4: TrajectoryResult) -> list[Check]:
     inside = max(cfg.trajectory_alphas) <= MAX_BLOCK_ALPHA
     saddle = inside and cfg.alpha <= MAX_SADDLE_ALPHA
     per_seed = [
-        (f"max over alpha, s = 1, 2 of min_t ||W_t - W*_s||_F / ||M*||_F / alpha^(1/2)",
+        ("max over alpha, s = 1, 2 of min_t ||W_t - W*_s||_F / ||M*||_F / alpha^(1/2)",
          scaled, "<=", 1,
          "the approach shrinks like a power of alpha set by the gaps between the fits' levels "
          "(as in the incremental-rank chapter), here about alpha^0.8; alpha^(1/2) is 1e-4 at "
@@ -883,7 +883,7 @@ def consistency_checks(cfg: Config, e1: TwoByTwoResult, e2: BlocksResult, e5: In
         ("C6", "blocks_preconditions", "||M*||_* - N*, the extra norm of the rank-1 completion",
          dict(zip(patterns, rank_one_norm - e2.closed_form[off_diagonal])), ">=", 0.5,
          "the off-diagonal patterns separate the two biases (Cauchy-Schwarz is strict there)"),
-        ("C6", "blocks_preconditions", f"max loss over alpha in E2, 9 patterns",
+        ("C6", "blocks_preconditions", "max loss over alpha in E2, 9 patterns",
          _per_seed(e2.seeds, e2.losses.max(axis=(0, 1))), "<=", 1e-12,
          "GD has fitted the data, so its nuclear norm is that of a feasible completion")]
     return [Check(cid, name, quantity, op, bound, values, kind="consistency",
