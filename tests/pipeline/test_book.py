@@ -134,3 +134,41 @@ def test_quick_chapter_over_twice_its_budget_fails_the_build(tmp_path, monkeypat
         book.run_all("quick", force=False, paths=Paths(tmp_path))
     assert (tmp_path / "book" / "generated" / "report.md").exists()
     book.run_all("paper", force=False, paths=Paths(tmp_path))  # paper mode has no budget
+
+
+def paper_run(chapter: str, device: str, cpu_s: float, wall_s: float, failed: list[str],
+              overrides: dict | None = None) -> dict:
+    return {"chapter": chapter, "overrides": overrides or {}, "device": device, "cpu_s": cpu_s,
+            "wall_s": wall_s, "estimate_s": 4620, "claims_passed": 19 - len(failed),
+            "claims": 19, "claims_failed": failed, "date": "2026-12-01",
+            "commit": "0123456789abcdef"}
+
+
+def test_report_page_shows_measured_paper_mode_against_ten_minutes(tmp_path):
+    """A CPU run over ten minutes points to the chapter's GPU path; a GPU run is judged by its
+    wall time and compared, claim by claim, with the CPU run; unmeasured chapters say so."""
+    paths = Paths(tmp_path)
+    paths.paper_times.parent.mkdir(parents=True)
+    failed = ["A3 plateau: max gap = 0.2 (<= 0.1)"]
+    paths.paper_times.write_text(json.dumps({
+        "embedding_depth": paper_run("embedding_depth", "cpu: x86_64, 2 cores", 6912.4, 7000,
+                                     failed),
+        "embedding_depth -p device=cuda": paper_run("embedding_depth", "cuda: H200", 500, 420,
+                                                    [], {"device": "cuda"}),
+        "adam_spikes": paper_run("adam_spikes", "cpu: x86_64, 2 cores", 59, 59.1, [])}))
+    section = book.report_page([], paths).split("## Paper mode, measured")[1]
+    rows = [line for line in section.splitlines() if line.startswith("| ")][1:]
+    assert rows[0] == "| incremental_rank | not measured | – | – | – | – | – | – | – |"
+    assert rows[1] == ("| embedding_depth | – | cpu: x86_64, 2 cores | 1 h 55 min | 1 h 56 min | "
+                       "1 h 17 min | no: run it on a GPU (`-p device=cuda`) | 18 of 19 | "
+                       "2026-12-01, `0123456789` |")
+    assert rows[2].startswith("| embedding_depth | `-p device=cuda` | cuda: H200 | 8 min 20 s | "
+                              "7 min 0 s | 1 h 17 min | yes | 19 of 19; **not** as on the CPU |")
+    assert rows[3].startswith("| adam_spikes | – | cpu: x86_64, 2 cores | 59 s | 59 s | ")
+    assert "| yes | 19 of 19 |" in rows[3]
+    assert "- embedding_depth: A3 plateau: max gap = 0.2 (<= 0.1)" in section
+
+
+def test_report_page_says_when_no_paper_mode_run_was_measured(tmp_path):
+    section = book.report_page([], Paths(tmp_path)).split("## Paper mode, measured")[1]
+    assert section.count("| not measured |") == len(CHAPTERS)

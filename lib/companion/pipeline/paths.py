@@ -18,6 +18,8 @@
     _build/html/                           the site
     _build/singlehtml/                     the whole book on one page, printed to the PDF
     build/pdf/                             the last print, with the digest of its page
+    benchmarks/paper.json                  paper-mode runs timed by benchmarks/paper.py (the
+                                           execution report shows them)
 
 The command line works on the checkout its library was imported from (:meth:`Paths.checkout`),
 whatever the working directory. Tests and benchmarks use another root (:meth:`Paths.scratch`) so
@@ -109,6 +111,11 @@ class Paths:
     def printed(self) -> Path:
         """The last print of the book and the digest of the page it was printed from."""
         return self.root / "build" / "pdf"
+
+    @property
+    def paper_times(self) -> Path:
+        """The measured paper-mode runs: written by ``benchmarks/paper.py``, committed."""
+        return self.root / "benchmarks" / "paper.json"
 
     @property
     def site(self) -> Path:

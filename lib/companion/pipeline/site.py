@@ -142,7 +142,8 @@ def report_page(executions: list[Execution], paths: Paths) -> str:
                      f"{e.budget_s:g} | {within} |")
         if failure:
             failures += ["", f"**{e.chapter} failed:** {failure.splitlines()[0]}"]
-    return "\n".join(lines + failures + ["", *_versions_table(executions, paths)]) + "\n"
+    return "\n".join(lines + failures + ["", *_versions_table(executions, paths), "",
+                                         *_paper_mode_section(paths)]) + "\n"
 
 
 def _versions_table(executions: list[Execution], paths: Paths) -> list[str]:
@@ -164,6 +165,68 @@ def _versions_table(executions: list[Execution], paths: Paths) -> list[str]:
                      f'<a href="{folder}/claims.json">claims.json</a>, '
                      f'<a href="{folder}/provenance.json">provenance.json</a> |')
     return lines
+
+
+PAPER_TARGET_S = 600
+"""What a reader's paper-mode run may take: ten minutes on a two-core machine. Runs are
+single-threaded, so on a CPU that is their CPU time; on a GPU, their wall time."""
+
+
+def _paper_mode_section(paths: Paths) -> list[str]:
+    """The paper-mode runs measured by ``benchmarks/paper.py``, read from ``paths.paper_times``."""
+    times = json.loads(paths.paper_times.read_text()) if paths.paper_times.exists() else {}
+    return ["## Paper mode, measured", "",
+            "The build runs quick mode. Paper mode is timed by hand, one forced run per chapter "
+            "through the pipeline: `.venv/bin/python benchmarks/paper.py CHAPTER` (add "
+            "`-p device=cuda` for a chapter's GPU path). A run on a CPU is single-threaded, so "
+            "its CPU time is its wall time on a core of its own; the target is "
+            f"{_duration(PAPER_TARGET_S)} on a two-core machine. The estimate is the chapter's "
+            "own (`Config.estimate()`), calibrated on one core of the machine it was written "
+            "on.", "", *paper_mode_table(times)]
+
+
+def paper_mode_table(times: dict) -> list[str]:
+    """One row per measured run (``times``, keyed by chapter and overrides): its device, CPU
+    and wall time against :data:`PAPER_TARGET_S`, the chapter's own estimate, its claims; a run
+    on a GPU says whether the same claims failed as in the chapter's CPU run."""
+    rows = ["| chapter | run | device | CPU time | wall time | estimate | within target | "
+            "claims passed | measured |", "|---|---|---|---|---|---|---|---|---|"]
+    failed = []
+    for name, chapter in CHAPTERS.items():
+        runs = {key: t for key, t in times.items() if t["chapter"] == name}
+        if not runs:
+            rows.append(f"| {name} | not measured |" + " – |" * 7)
+        cpu_runs = [t for t in runs.values() if t["device"].startswith("cpu")]
+        for key, t in runs.items():
+            on_gpu = not t["device"].startswith("cpu")
+            taken = t["wall_s"] if on_gpu else t["cpu_s"]
+            within = "yes" if taken <= PAPER_TARGET_S else (
+                "no: run it on a GPU (`-p device=cuda`)" if hasattr(chapter.paper, "device")
+                and not on_gpu else "**no**")
+            claims = f"{t['claims_passed']} of {t['claims']}"
+            if on_gpu and cpu_runs:
+                same = _failed_ids(t) == _failed_ids(cpu_runs[0])
+                claims += "; the same as on the CPU" if same else "; **not** as on the CPU"
+            overrides = " ".join(f"`-p {k}={v}`" for k, v in t["overrides"].items()) or "–"
+            rows.append(f"| {name} | {overrides} | {t['device']} | {_duration(t['cpu_s'])} | "
+                        f"{_duration(t['wall_s'])} | {_duration(t['estimate_s'])} | {within} | "
+                        f"{claims} | {t['date']}, `{t['commit'][:10]}` |")
+            failed += [f"- {key}: {claim}" for claim in t["claims_failed"]]
+    return rows + (["", "Claims that failed in paper mode:", "", *failed] if failed else [])
+
+
+def _failed_ids(run: dict) -> set[str]:
+    return {claim.split()[0] for claim in run["claims_failed"]}
+
+
+def _duration(seconds: float) -> str:
+    """``42 s``, ``7 min 55 s``, ``1 h 52 min``."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
 def _provenance(chapter: str, paths: Paths) -> dict:
