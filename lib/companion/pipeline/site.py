@@ -189,13 +189,13 @@ def paper_mode_table(times: dict) -> list[str]:
     """One row per measured run (``times``, keyed by chapter and overrides): its device, CPU
     and wall time against :data:`PAPER_TARGET_S`, the chapter's own estimate, its claims; a run
     on a GPU says whether the same claims failed as in the chapter's CPU run."""
-    rows = ["| chapter | run | device | CPU time | wall time | estimate | within target | "
+    rows = ["| chapter | overrides | device | CPU time | wall time | estimate | within target | "
             "claims passed | measured |", "|---|---|---|---|---|---|---|---|---|"]
     failed = []
     for name, chapter in CHAPTERS.items():
         runs = {key: t for key, t in times.items() if t["chapter"] == name}
         if not runs:
-            rows.append(f"| {name} | not measured |" + " – |" * 7)
+            rows.append(f"| {name} | – | not measured |" + " – |" * 6)
         cpu_runs = [t for t in runs.values() if t["device"].startswith("cpu")]
         for key, t in runs.items():
             on_gpu = not t["device"].startswith("cpu")
@@ -220,12 +220,12 @@ def _failed_ids(run: dict) -> set[str]:
 
 
 def _duration(seconds: float) -> str:
-    """``42 s``, ``7 min 55 s``, ``1 h 52 min``."""
+    """``42 s``, ``7 min 55 s``, ``10 min``, ``1 h 52 min``."""
     seconds = round(seconds)
     if seconds < 60:
         return f"{seconds} s"
     if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60} s"
+        return f"{seconds // 60} min" + (f" {seconds % 60} s" if seconds % 60 else "")
     return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
