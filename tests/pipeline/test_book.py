@@ -158,18 +158,20 @@ def test_report_page_shows_measured_paper_mode_against_ten_minutes(tmp_path):
         "adam_spikes": paper_run("adam_spikes", "cpu: x86_64, 2 cores", 59, 59.1, [])}))
     section = book.report_page([], paths).split("## Paper mode, measured")[1]
     assert "the target is 10 min on a two-core machine" in section
-    rows = [line for line in section.splitlines() if line.startswith("| ")][1:]
-    assert rows[0] == "| incremental_rank | – | not measured | – | – | – | – | – | – |"
-    assert rows[1] == ("| embedding_depth | – | cpu: x86_64, 2 cores | 1 h 55 min | 1 h 56 min | "
-                       "1 h 17 min | no: run it on a GPU (`-p device=cuda`) | 18 of 19 | "
-                       "2026-12-01, `0123456789` |")
-    assert rows[2].startswith("| embedding_depth | `-p device=cuda` | cuda: H200 | 8 min 20 s | "
-                              "7 min | 1 h 17 min | yes | 19 of 19; **not** as on the CPU |")
-    assert rows[3].startswith("| adam_spikes | – | cpu: x86_64, 2 cores | 59 s | 59 s | ")
-    assert "| yes | 19 of 19 |" in rows[3]
-    assert "- embedding_depth: A3 plateau: max gap = 0.2 (<= 0.1)" in section
+    rows = [re.findall(r'<td data-label="[^"]+">(.*?)</td>', row)
+            for row in re.findall(r"<tr>(.*?)</tr>", section)][1:]  # after the header
+    assert rows[0] == ["<code>incremental_rank</code>", "not measured", *["–"] * 6]
+    assert rows[1] == ["<code>embedding_depth</code>", "cpu: x86_64, 2 cores", "1 h 55 min",
+                       "1 h 56 min", "1 h 17 min", "no: run it on a GPU (<code>-p device=cuda"
+                       "</code>)", "18 of 19", "2026-12-01, <code>0123456789</code>"]
+    assert rows[2][:7] == ["<code>embedding_depth -p device=cuda</code>", "cuda: H200",
+                           "8 min 20 s", "7 min", "1 h 17 min", "yes",
+                           "19 of 19; <strong>not</strong> as on the CPU"]
+    assert rows[3][:3] == ["<code>adam_spikes</code>", "cpu: x86_64, 2 cores", "59 s"]
+    assert rows[3][5:7] == ["yes", "19 of 19"]
+    assert "- embedding_depth: `A3 plateau: max gap = 0.2 (<= 0.1)`" in section
 
 
 def test_report_page_says_when_no_paper_mode_run_was_measured(tmp_path):
     section = book.report_page([], Paths(tmp_path)).split("## Paper mode, measured")[1]
-    assert section.count("| not measured |") == len(CHAPTERS)
+    assert section.count('<td data-label="device">not measured</td>') == len(CHAPTERS)

@@ -170,6 +170,8 @@ def _versions_table(executions: list[Execution], paths: Paths) -> list[str]:
 PAPER_TARGET_S = 600
 """What a reader's paper-mode run may take: ten minutes on a two-core machine. Runs are
 single-threaded, so on a CPU that is their CPU time; on a GPU, their wall time."""
+PAPER_COLUMNS = ("run", "device", "CPU time", "wall time", "estimate", "within target",
+                 "claims passed", "measured")
 
 
 def _paper_mode_section(paths: Paths) -> list[str]:
@@ -188,31 +190,34 @@ def _paper_mode_section(paths: Paths) -> list[str]:
 def paper_mode_table(times: dict) -> list[str]:
     """One row per measured run (``times``, keyed by chapter and overrides): its device, CPU
     and wall time against :data:`PAPER_TARGET_S`, the chapter's own estimate, its claims; a run
-    on a GPU says whether the same claims failed as in the chapter's CPU run."""
-    rows = ["| chapter | overrides | device | CPU time | wall time | estimate | within target | "
-            "claims passed | measured |", "|---|---|---|---|---|---|---|---|---|"]
-    failed = []
+    on a GPU says whether the same claims failed as in the chapter's CPU run. An HTML table,
+    which wraps on a desktop and stacks on a phone, then the claims that failed."""
+    rows, failed = [], []
     for name, chapter in CHAPTERS.items():
         runs = {key: t for key, t in times.items() if t["chapter"] == name}
         if not runs:
-            rows.append(f"| {name} | – | not measured |" + " – |" * 6)
+            rows.append(html_row(dict(zip(PAPER_COLUMNS, [f"<code>{name}</code>",
+                                                           "not measured", *["–"] * 6]))))
         cpu_runs = [t for t in runs.values() if t["device"].startswith("cpu")]
         for key, t in runs.items():
             on_gpu = not t["device"].startswith("cpu")
             taken = t["wall_s"] if on_gpu else t["cpu_s"]
             within = "yes" if taken <= PAPER_TARGET_S else (
-                "no: run it on a GPU (`-p device=cuda`)" if hasattr(chapter.paper, "device")
-                and not on_gpu else "**no**")
+                "no: run it on a GPU (<code>-p device=cuda</code>)"
+                if hasattr(chapter.paper, "device") and not on_gpu else "<strong>no</strong>")
             claims = f"{t['claims_passed']} of {t['claims']}"
             if on_gpu and cpu_runs:
                 same = _failed_ids(t) == _failed_ids(cpu_runs[0])
-                claims += "; the same as on the CPU" if same else "; **not** as on the CPU"
-            overrides = " ".join(f"`-p {k}={v}`" for k, v in t["overrides"].items()) or "–"
-            rows.append(f"| {name} | {overrides} | {t['device']} | {_duration(t['cpu_s'])} | "
-                        f"{_duration(t['wall_s'])} | {_duration(t['estimate_s'])} | {within} | "
-                        f"{claims} | {t['date']}, `{t['commit'][:10]}` |")
-            failed += [f"- {key}: {claim}" for claim in t["claims_failed"]]
-    return rows + (["", "Claims that failed in paper mode:", "", *failed] if failed else [])
+                claims += ("; the same as on the CPU" if same
+                           else "; <strong>not</strong> as on the CPU")
+            run = " ".join([name, *(f"-p {k}={v}" for k, v in t["overrides"].items())])
+            rows.append(html_row(dict(zip(PAPER_COLUMNS, [
+                f"<code>{html.escape(run)}</code>", html.escape(t["device"]),
+                _duration(t["cpu_s"]), _duration(t["wall_s"]), _duration(t["estimate_s"]),
+                within, claims, f"{t['date']}, <code>{t['commit'][:10]}</code>"]))))
+            failed += [f"- {key}: `{claim}`" for claim in t["claims_failed"]]
+    return [html_table("paper-mode", rows, list(PAPER_COLUMNS))] + (
+        ["", "Claims that failed in paper mode:", "", *failed] if failed else [])
 
 
 def _failed_ids(run: dict) -> set[str]:
