@@ -170,8 +170,8 @@ def _versions_table(executions: list[Execution], paths: Paths) -> list[str]:
 PAPER_TARGET_S = 600
 """What a reader's paper-mode run may take: ten minutes on a two-core machine. Runs are
 single-threaded, so on a CPU that is their CPU time; on a GPU, their wall time."""
-PAPER_COLUMNS = ("run", "device", "CPU time", "wall time", "estimate", "within target",
-                 "claims passed", "measured")
+PAPER_COLUMNS = ("run", "device", "time", "estimate", "within target", "claims passed",
+                 "measured")
 
 
 def _paper_mode_section(paths: Paths) -> list[str]:
@@ -180,16 +180,16 @@ def _paper_mode_section(paths: Paths) -> list[str]:
     return ["## Paper mode, measured", "",
             "The build runs quick mode. Paper mode is timed by hand, one forced run per chapter "
             "through the pipeline: `.venv/bin/python benchmarks/paper.py CHAPTER` (add "
-            "`-p device=cuda` for a chapter's GPU path). A run on a CPU is single-threaded, so "
-            "its CPU time is its wall time on a core of its own; the target is "
-            f"{_duration(PAPER_TARGET_S)} on a two-core machine. The estimate is the chapter's "
-            "own (`Config.estimate()`), calibrated on one core of the machine it was written "
-            "on.", "", *paper_mode_table(times)]
+            "`-p device=cuda` for a chapter's GPU path). The *time* is a CPU run's CPU time (it "
+            "is single-threaded, so that is its wall time on a core of its own) or a GPU run's "
+            f"wall time, against a target of {_duration(PAPER_TARGET_S)} on a two-core machine. "
+            "The estimate is the chapter's own (`Config.estimate()`), calibrated on one core of "
+            "the machine it was written on.", "", *paper_mode_table(times)]
 
 
 def paper_mode_table(times: dict) -> list[str]:
-    """One row per measured run (``times``, keyed by chapter and overrides): its device, CPU
-    and wall time against :data:`PAPER_TARGET_S`, the chapter's own estimate, its claims; a run
+    """One row per measured run (``times``, keyed by chapter and overrides): its device, its
+    time against :data:`PAPER_TARGET_S`, the chapter's own estimate, its claims; a run
     on a GPU says whether the same claims failed as in the chapter's CPU run. An HTML table,
     which wraps on a desktop and stacks on a phone, then the claims that failed."""
     rows, failed = [], []
@@ -197,7 +197,7 @@ def paper_mode_table(times: dict) -> list[str]:
         runs = {key: t for key, t in times.items() if t["chapter"] == name}
         if not runs:
             rows.append(html_row(dict(zip(PAPER_COLUMNS, [f"<code>{name}</code>",
-                                                           "not measured", *["–"] * 6]))))
+                                                           "not measured", *["–"] * 5]))))
         cpu_runs = [t for t in runs.values() if t["device"].startswith("cpu")]
         for key, t in runs.items():
             on_gpu = not t["device"].startswith("cpu")
@@ -212,9 +212,9 @@ def paper_mode_table(times: dict) -> list[str]:
                            else "; <strong>not</strong> as on the CPU")
             run = " ".join([name, *(f"-p {k}={v}" for k, v in t["overrides"].items())])
             rows.append(html_row(dict(zip(PAPER_COLUMNS, [
-                f"<code>{html.escape(run)}</code>", html.escape(t["device"]),
-                _duration(t["cpu_s"]), _duration(t["wall_s"]), _duration(t["estimate_s"]),
-                within, claims, f"{t['date']}, <code>{t['commit'][:10]}</code>"]))))
+                f"<code>{html.escape(run)}</code>", html.escape(t["device"]), _duration(taken),
+                _duration(t["estimate_s"]), within, claims,
+                f"{t['date']}<br><code>{t['commit'][:10]}</code>"]))))
             failed += [f"- {key}: `{claim}`" for claim in t["claims_failed"]]
     return [html_table("paper-mode", rows, list(PAPER_COLUMNS))] + (
         ["", "Claims that failed in paper mode:", "", *failed] if failed else [])
@@ -225,13 +225,14 @@ def _failed_ids(run: dict) -> set[str]:
 
 
 def _duration(seconds: float) -> str:
-    """``42 s``, ``7 min 55 s``, ``10 min``, ``1 h 52 min``."""
+    """``42 s``, ``7 min 55 s``, ``10 min``, ``1 h 52 min``; a number stays with its unit
+    (no-break space) when a narrow column wraps."""
     seconds = round(seconds)
     if seconds < 60:
-        return f"{seconds} s"
+        return f"{seconds}\u00a0s"
     if seconds < 3600:
-        return f"{seconds // 60} min" + (f" {seconds % 60} s" if seconds % 60 else "")
-    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+        return f"{seconds // 60}\u00a0min" + (f" {seconds % 60}\u00a0s" if seconds % 60 else "")
+    return f"{seconds // 3600}\u00a0h {seconds % 3600 // 60}\u00a0min"
 
 
 def _provenance(chapter: str, paths: Paths) -> dict:
